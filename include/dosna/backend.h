@@ -1,0 +1,137 @@
+// The storage seam: what a backend implements. A backend stores a dataset's
+// metadata record and whole chunks as bytes. It never sees selections, dtype
+// arithmetic or fill values: the core does all of that on top of this seam.
+//
+// Thread safety: every method of Backend and ChunkStore may be called from
+// many threads at once after connect() returned.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dosna/dtype.h"
+#include "dosna/scalar.h"
+#include "dosna/selection.h"
+
+namespace dosna {
+
+// Backend and engine options: key=value strings, parsed once by their owner
+// into a typed struct. Unknown keys are an InvalidArgument.
+using Options = std::map<std::string, std::string>;
+
+// The five fields every layout in FORMAT.md stores.
+struct DatasetMeta {
+  Shape shape;
+  DType dtype;
+  Scalar fillvalue;  // converted to dtype when used
+  Shape chunk_size;
+
+  Shape chunk_grid() const;             // ceil(shape / chunk_size) per axis
+  std::int64_t total_chunks() const;    // product of chunk_grid()
+  std::size_t chunk_nbytes() const;     // full chunk_size block, itemsize bytes each
+  // Throws InvalidArgument naming `dataset` if shape/chunk_size are invalid
+  // (rank mismatch, negative extent, chunk extent < 1, byte size overflow).
+  void validate(std::string_view dataset) const;
+};
+
+// An immutable byte buffer shared between the core and a backend; chunk
+// payloads travel as these so the RAM backend can keep them without copying.
+class Buffer {
+ public:
+  // Uninitialised storage of `size` bytes.
+  static std::shared_ptr<Buffer> allocate(std::size_t size);
+  std::byte* data() { return data_.get(); }
+  const std::byte* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
+  std::span<std::byte> bytes() { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  std::size_t size_ = 0;
+};
+using ChunkData = std::shared_ptr<const Buffer>;
+
+// One dataset's chunks in one backend. Chunk payloads are the full chunk_size
+// block in C order (FORMAT.md); a chunk never written is absent.
+class ChunkStore {
+ public:
+  virtual ~ChunkStore() = default;
+
+  // The chunk's bytes, or nullptr if it was never written (never an error,
+  // never a has-then-get pair). Throws IoError/ConnectionError on failure and
+  // IoError if the stored payload has the wrong size.
+  virtual ChunkData get(const ChunkIndex& index) = 0;
+
+  // Replaces the whole chunk atomically: a reader sees the old or the new
+  // payload, never a mix, even if the writer dies. `data` has chunk_nbytes().
+  virtual void put(const ChunkIndex& index, ChunkData data) = 0;
+
+  // Whether the chunk exists.
+  virtual bool has(const ChunkIndex& index) = 0;
+
+  // Removes the chunk; returns whether it existed. Idempotent.
+  virtual bool remove(const ChunkIndex& index) = 0;
+
+  // Indices of every stored chunk, in no particular order.
+  virtual std::vector<ChunkIndex> list() = 0;
+
+  // Batched get/put: same contracts, element-wise. Backends with asynchronous
+  // I/O override these to keep many requests in flight; the defaults loop.
+  virtual void get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out);
+  virtual void put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data);
+
+  // Bytes [offset, offset + length) of the chunk, or nullptr if it is absent.
+  // Backends that can read a byte range (ceph, s3, hdf5) override this.
+  virtual ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length);
+
+  // Read-modify-write of one chunk: `modify` gets the current payload (nullptr
+  // when absent) and returns the new one. Backends that can make the write
+  // conditional on what was read override this and retry on conflict; the
+  // default is get then put (safe only under the core's in-process lock).
+  virtual void update(const ChunkIndex& index,
+                      const std::function<ChunkData(const ChunkData& current)>& modify);
+};
+
+// A connection to one store (a pool, a directory, a label for S3 buckets).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Registry name: "ram", "hdf5", "ceph", "s3".
+  virtual std::string_view kind() const = 0;
+  // The connection name (pool, directory name, label).
+  virtual const std::string& name() const = 0;
+
+  // Opens the store. Throws ConnectionError / NotFound (missing pool or
+  // directory, naming it) / PermissionDenied. Calling it twice is a no-op.
+  virtual void connect() = 0;
+  // Closes the store; idempotent; never throws.
+  virtual void disconnect() noexcept = 0;
+  virtual bool connected() const = 0;
+
+  // Writes the metadata record of a new dataset. Throws AlreadyExists, or
+  // InvalidArgument for a name the store cannot hold.
+  virtual void create_dataset(const std::string& dataset, const DatasetMeta& meta) = 0;
+  // The metadata record, or nullopt if there is no such dataset. Throws
+  // IoError if the record exists but cannot be parsed (naming the field).
+  virtual std::optional<DatasetMeta> read_dataset(const std::string& dataset) = 0;
+  // Removes every chunk, then the record. Throws DatasetNotFound.
+  virtual void delete_dataset(const std::string& dataset) = 0;
+  // Names of every dataset, sorted.
+  virtual std::vector<std::string> list_datasets() = 0;
+
+  // The chunks of an existing dataset whose record is `meta`.
+  virtual std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
+                                             const DatasetMeta& meta) = 0;
+};
+
+}  // namespace dosna

@@ -1,0 +1,76 @@
+// Connection: the entry point. Owns one backend (a store) and one engine (how
+// per-chunk work runs); creates, opens, lists and deletes datasets.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dosna/array.h"
+#include "dosna/backend.h"
+#include "dosna/dataset.h"
+#include "dosna/engine.h"
+
+namespace dosna {
+
+struct ConnectionConfig {
+  std::string name;              // pool, directory name or label
+  std::string backend = "ram";   // ram | hdf5 | ceph | s3
+  Options options;               // backend options (FORMAT/README names)
+  std::string engine = "cpu";    // cpu | threads (jl, joblib) | mpi
+  Options engine_options;        // e.g. njobs=4
+};
+
+// RAII: the destructor disconnects. Not copyable; Datasets keep what they need
+// alive, but fail with ConnectionError once the connection is closed.
+class Connection {
+ public:
+  // Builds the backend and engine from the registry. Throws NotBuilt for a
+  // known name not compiled in, InvalidArgument for an unknown name (listing
+  // the available ones) or a bad option. Does not connect yet.
+  explicit Connection(ConnectionConfig config);
+  Connection(std::string name, Options options = {}, std::string backend = "ram",
+             std::string engine = "cpu", Options engine_options = {});
+  ~Connection();
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void connect();
+  void disconnect() noexcept;
+  bool connected() const;
+
+  const std::string& name() const;
+  const ConnectionConfig& config() const;
+  Backend& backend() const;
+  Engine& engine() const;
+  int mpi_rank() const;
+  int mpi_size() const;
+  bool mpi_is_root() const;
+
+  // Creates an empty dataset. chunk_size empty = one chunk of the whole
+  // shape. Throws AlreadyExists, InvalidArgument (shape, chunk_size).
+  Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},
+                         const Shape& chunk_size = {}, const Scalar& fillvalue = 0);
+  // Creates a dataset of data's shape and dtype and loads data into it.
+  Dataset create_dataset(const std::string& name, ArrayView data, const Shape& chunk_size = {},
+                         const Scalar& fillvalue = 0);
+  Dataset create_dataset(const std::string& name, const NdArray& data,
+                         const Shape& chunk_size = {}, const Scalar& fillvalue = 0) {
+    return create_dataset(name, data.view(), chunk_size, fillvalue);
+  }
+  // Throws DatasetNotFound.
+  Dataset get_dataset(const std::string& name) const;
+  Dataset operator[](const std::string& name) const { return get_dataset(name); }
+  bool has_dataset(const std::string& name) const;
+  // Throws DatasetNotFound.
+  void del_dataset(const std::string& name);
+  std::vector<std::string> list_datasets() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dosna

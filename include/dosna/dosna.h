@@ -1,0 +1,13 @@
+// DosNa: N-dimensional arrays stored as chunks in object stores.
+#pragma once
+
+#include "dosna/array.h"
+#include "dosna/backend.h"
+#include "dosna/connection.h"
+#include "dosna/dataset.h"
+#include "dosna/dtype.h"
+#include "dosna/engine.h"
+#include "dosna/errors.h"
+#include "dosna/registry.h"
+#include "dosna/scalar.h"
+#include "dosna/selection.h"

@@ -1,0 +1,28 @@
+// Backends and engines by name. An explicit table (no static
+// self-registration): known names that this build lacks raise NotBuilt;
+// unknown names raise InvalidArgument listing the available ones.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dosna/backend.h"
+#include "dosna/engine.h"
+
+namespace dosna {
+
+std::vector<std::string> known_backends();      // ram hdf5 ceph s3
+std::vector<std::string> available_backends();  // those built in
+std::vector<std::string> known_engines();       // cpu threads jl joblib mpi
+std::vector<std::string> available_engines();
+
+// "jl" and "joblib" -> "threads"; other names unchanged.
+std::string canonical_engine_name(std::string_view name);
+
+std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
+                                      const Options& options);
+std::shared_ptr<Engine> make_engine(std::string_view kind, const Options& options);
+
+}  // namespace dosna

@@ -1,0 +1,94 @@
+#include "dosna/registry.h"
+
+#include <algorithm>
+
+#include "core/builtin.h"
+#include "dosna/errors.h"
+
+namespace dosna {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+std::vector<std::string> known_backends() { return {"ram", "hdf5", "ceph", "s3"}; }
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> out{"ram"};
+#ifdef DOSNA_HAVE_HDF5
+  out.push_back("hdf5");
+#endif
+#ifdef DOSNA_HAVE_CEPH
+  out.push_back("ceph");
+#endif
+#ifdef DOSNA_HAVE_S3
+  out.push_back("s3");
+#endif
+  return out;
+}
+
+std::vector<std::string> known_engines() { return {"cpu", "threads", "jl", "joblib", "mpi"}; }
+
+std::vector<std::string> available_engines() {
+  std::vector<std::string> out{"cpu"};
+#ifdef DOSNA_HAVE_THREADS
+  out.insert(out.end(), {"threads", "jl", "joblib"});
+#endif
+#ifdef DOSNA_HAVE_MPI
+  out.push_back("mpi");
+#endif
+  return out;
+}
+
+std::string canonical_engine_name(std::string_view name) {
+  if (name == "jl" || name == "joblib") return "threads";
+  return std::string(name);
+}
+
+std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
+                                      const Options& options) {
+  if (kind == "ram") return builtin::make_ram_backend(name, options);
+#ifdef DOSNA_HAVE_HDF5
+  if (kind == "hdf5") return builtin::make_hdf5_backend(name, options);
+#endif
+#ifdef DOSNA_HAVE_CEPH
+  if (kind == "ceph") return builtin::make_ceph_backend(name, options);
+#endif
+#ifdef DOSNA_HAVE_S3
+  if (kind == "s3") return builtin::make_s3_backend(name, options);
+#endif
+  if (contains(known_backends(), kind))
+    throw NotBuilt("backend '" + std::string(kind) +
+                   "' is not built into this DosNa (available: " + join(available_backends()) +
+                   ")");
+  throw InvalidArgument("unknown backend '" + std::string(kind) +
+                        "' (available: " + join(available_backends()) + ")");
+}
+
+std::shared_ptr<Engine> make_engine(std::string_view kind, const Options& options) {
+  const std::string canonical = canonical_engine_name(kind);
+  if (canonical == "cpu") return builtin::make_cpu_engine(options);
+#ifdef DOSNA_HAVE_THREADS
+  if (canonical == "threads") return builtin::make_threads_engine(options);
+#endif
+#ifdef DOSNA_HAVE_MPI
+  if (canonical == "mpi") return builtin::make_mpi_engine(options);
+#endif
+  if (contains(known_engines(), kind))
+    throw NotBuilt("engine '" + std::string(kind) +
+                   "' is not built into this DosNa (available: " + join(available_engines()) +
+                   ")");
+  throw InvalidArgument("unknown engine '" + std::string(kind) +
+                        "' (available: " + join(available_engines()) + ")");
+}
+
+}  // namespace dosna

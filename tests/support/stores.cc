@@ -1,0 +1,77 @@
+#include "support/stores.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "dosna/registry.h"
+
+namespace dosna::testing {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+bool services_required() {
+  const std::string v = env("DOSNA_REQUIRE_SERVICES");
+  return !v.empty() && v != "0" && v != "false";
+}
+
+std::string unique_name(const std::string& hint) {
+  static std::atomic<int> counter{0};
+  static const unsigned salt = std::random_device{}() % 100000;
+  return "t" + std::to_string(getpid()) + "-" + std::to_string(salt) + "-" +
+         std::to_string(counter++) + "-" + hint;
+}
+
+TestStore make_test_store(const std::string& backend, const std::string& engine,
+                          const Options& engine_options) {
+  TestStore store;
+  store.config.backend = backend;
+  store.config.engine = engine;
+  store.config.engine_options = engine_options;
+  if (backend == "ram") {
+    store.config.name = unique_name("ram");
+  } else if (backend == "hdf5") {
+    auto parent = std::filesystem::temp_directory_path() / unique_name("hdf5");
+    std::filesystem::create_directories(parent / "store");
+    store.config.name = "store";
+    store.config.options = {{"directory", parent.string()}};
+    store.cleanup = [parent] { std::filesystem::remove_all(parent); };
+  } else if (backend == "ceph") {
+    if (env("DOSNA_CEPH_POOL").empty() || env("CEPH_CONF").empty()) {
+      store.skip_reason = "ceph: DOSNA_CEPH_POOL/CEPH_CONF not set (scripts/local-services.sh)";
+    }
+    store.config.name = env("DOSNA_CEPH_POOL");
+    store.config.options = {{"conffile", env("CEPH_CONF")}};
+  } else if (backend == "s3") {
+    if (env("DOSNA_S3_ENDPOINT").empty()) {
+      store.skip_reason = "s3: DOSNA_S3_ENDPOINT not set (scripts/local-services.sh)";
+    }
+    store.config.name = unique_name("s3");
+    store.config.options = {{"endpoint_url", env("DOSNA_S3_ENDPOINT")}};
+  } else {
+    store.skip_reason = "no test store for backend '" + backend + "'";
+  }
+  return store;
+}
+
+std::vector<std::tuple<std::string, std::string>> backend_engine_matrix() {
+  std::vector<std::tuple<std::string, std::string>> out;
+  for (const auto& b : available_backends()) {
+    for (const auto& e : available_engines()) {
+      if (e == "mpi" || e == "jl" || e == "joblib") continue;
+      out.emplace_back(b, e);
+    }
+  }
+  return out;
+}
+
+}  // namespace dosna::testing
