@@ -31,9 +31,7 @@ class Connection {
   explicit Connection(ConnectionConfig config);
   Connection(std::string name, Options options = {}, std::string backend = "ram",
              std::string engine = "cpu", Options engine_options = {});
-  // Over a backend and an engine the caller built (e.g. a test decorator
-  // wrapping a registry backend). config() reports their kinds and the
-  // backend's name. Does not connect yet.
+  // Over an existing backend and engine (wrappers, tests). Not connected yet.
   Connection(std::shared_ptr<Backend> backend, std::shared_ptr<Engine> engine);
   ~Connection();
   Connection(Connection&&) noexcept;
