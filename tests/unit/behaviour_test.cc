@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -516,6 +517,120 @@ TEST_P(Behaviour, EveryDTypeRoundTrips) {
     NdArray one = NdArray::filled(dt, {}, Scalar(1));
     EXPECT_EQ(std::memcmp(got.bytes(), one.bytes(), dt.itemsize()), 0) << "fill value 1";
   }
+}
+
+TEST_P(Behaviour, ScalarWritesCastLikeNumpy) {
+  Dataset i = conn().create_dataset(fresh("casti"), {4}, DType::of<std::int32_t>(), {3}, 0);
+  i.write({0}, Scalar(2.7));
+  i.write({1}, Scalar(-2.7));
+  i.write({2}, Scalar(true));
+  EXPECT_EQ(values<std::int32_t>(i.read()), (std::vector<std::int32_t>{2, -2, 1, 0}));
+  Dataset f = conn().create_dataset(fresh("castf"), {3}, DType::of<float>(), {2}, 0);
+  f.write({0}, Scalar(std::int64_t{7}));
+  f.write({1}, Scalar(std::nan("")));
+  f.write({2}, Scalar(0.1));
+  NdArray got = f.read();
+  EXPECT_EQ(got.values<float>()[0], 7.0f);
+  EXPECT_TRUE(std::isnan(got.values<float>()[1]));
+  EXPECT_EQ(got.values<float>()[2], 0.1f);
+  Dataset b = conn().create_dataset(fresh("castb"), {3}, DType::of<bool>(), {2}, false);
+  b.write({0}, Scalar(1.5));
+  b.write({1}, Scalar(std::int64_t{0}));
+  EXPECT_EQ(values<bool>(b.read()), (std::vector<bool>{true, false, false}));
+  Dataset c = conn().create_dataset(fresh("castc"), {2}, DType::of<std::complex<double>>(), {2}, 0);
+  c.write({1}, Scalar(std::complex<double>(1.5, -2)));
+  c.write({0}, Scalar(3));
+  EXPECT_EQ(values<std::complex<double>>(c.read()),
+            (std::vector<std::complex<double>>{{3, 0}, {1.5, -2}}));
+}
+
+TEST_P(Behaviour, ReadIntoStridedBuffers) {
+  Dataset ds = conn().create_dataset(fresh("strided"), {5, 6}, DType::of<std::int32_t>(), {2, 4}, 0);
+  const NdArray data = iota<std::int32_t>({5, 6});
+  ds.load(data.view());
+  // Into every other column of a 5x12 buffer, rows reversed.
+  std::vector<std::int32_t> buf(5 * 12, -1);
+  const std::int64_t row = 12 * 4;
+  ds.read({}, MutableArrayView{DType::of<std::int32_t>(), {5, 6},
+                               reinterpret_cast<std::byte*>(buf.data() + 4 * 12), {-row, 8}});
+  for (std::int64_t i = 0; i < 5; ++i)
+    for (std::int64_t j = 0; j < 12; ++j)
+      EXPECT_EQ(buf[static_cast<std::size_t>(i * 12 + j)], j % 2 ? -1 : (4 - i) * 6 + j / 2)
+          << i << "," << j;
+  // A transposed view.
+  std::vector<std::int32_t> t(30, -1);
+  ds.read({}, MutableArrayView{DType::of<std::int32_t>(), {5, 6},
+                               reinterpret_cast<std::byte*>(t.data()), {4, 20}});
+  for (std::int64_t i = 0; i < 5; ++i)
+    for (std::int64_t j = 0; j < 6; ++j)
+      EXPECT_EQ(t[static_cast<std::size_t>(j * 5 + i)], i * 6 + j);
+}
+
+TEST_P(Behaviour, ZeroSizedDataset) {
+  Dataset ds = conn().create_dataset(fresh("zero"), {0, 5}, DType::of<float>(), {2, 2}, 1);
+  EXPECT_EQ(ds.chunk_grid(), (Shape{0, 3}));
+  EXPECT_EQ(ds.total_chunks(), 0);
+  EXPECT_EQ(ds.read().shape(), (Shape{0, 5}));
+  ds.write({}, Scalar(3));
+  ds.load(NdArray(DType::of<float>(), {0, 5}).view());
+  ds.apply([](NdArray a) { return a; });
+  EXPECT_EQ(ds.stored_chunks(), 0);
+  EXPECT_THROW(ds.read({0}), IndexOutOfRange);
+}
+
+TEST_P(Behaviour, HandlesShareStateAndNeedAnOpenConnection) {
+  const std::string name = fresh("handles");
+  Dataset a = conn().create_dataset(name, {4, 4}, DType::of<double>(), {2, 2}, 0);
+  Dataset b = a;  // NOLINT(performance-unnecessary-copy-initialization)
+  Dataset c = conn().get_dataset(name);
+  a.write({1, 1}, Scalar(5.0));
+  EXPECT_EQ(b.read({1, 1}).values<double>()[0], 5.0);
+  EXPECT_EQ(c.read({1, 1}).values<double>()[0], 5.0);
+  EXPECT_TRUE(conn().connected());
+  Connection moved(std::move(*conn_));
+  EXPECT_TRUE(moved.connected());
+  EXPECT_TRUE(moved.has_dataset(name));
+  EXPECT_EQ(a.read({1, 1}).values<double>()[0], 5.0);
+  moved.disconnect();
+  EXPECT_FALSE(moved.connected());
+  EXPECT_THROW(a.read(), ConnectionError);
+  EXPECT_THROW(a.write({0, 0}, Scalar(1)), ConnectionError);
+  EXPECT_THROW(moved.get_dataset(name), ConnectionError);
+  moved.connect();
+  EXPECT_EQ(moved.get_dataset(name).read({1, 1}).values<double>()[0], 5.0);
+  *conn_ = std::move(moved);
+}
+
+TEST_P(Behaviour, ConcurrentPartialWritesToOneChunkLoseNothing) {
+  Dataset ds = conn().create_dataset(fresh("race"), {8, 8}, DType::of<std::int64_t>(), {8, 8}, 0);
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([ds, t]() mutable {
+      for (std::int64_t k = 0; k < 16; ++k) {
+        const std::int64_t flat = t * 16 + k;
+        ds.write({flat / 8, flat % 8}, Scalar(flat + 1));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto got = values<std::int64_t>(ds.read());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i], static_cast<std::int64_t>(i) + 1) << "update of element " << i << " lost";
+}
+
+TEST_P(Behaviour, MapOntoAnExistingNameIsRejected) {
+  Dataset ds = conn().create_dataset(fresh("src"), {4}, DType::of<std::int8_t>(), {2}, 1);
+  const std::string other = fresh("other");
+  conn().create_dataset(other, {3}, DType::of<float>(), {3}, 2);
+  EXPECT_REJECTED(ds.map([](NdArray a) { return a; }, other), AlreadyExists);
+  EXPECT_REJECTED(ds.clone(other), AlreadyExists);
+  EXPECT_REJECTED(conn().create_dataset("", {3}), InvalidArgument);
+  // A function returning the wrong shape or dtype changes nothing.
+  ds.write({}, Scalar(3));
+  EXPECT_REJECTED(ds.apply([](NdArray) { return NdArray(DType::of<std::int8_t>(), {1}); }), Error);
+  EXPECT_REJECTED(ds.apply([](NdArray a) { return NdArray(DType::of<double>(), a.shape()); }),
+                  InvalidArgument);
 }
 
 // --- operation counts at the storage seam
