@@ -9,6 +9,7 @@
 // data the program wrote, outside the timed part: a mismatch exits 1, so a
 // fast wrong answer is never reported. Datasets the program creates carry a
 // unique name and are deleted before it exits.
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -334,10 +335,30 @@ std::vector<Box> random_boxes(const Shape& shape, int count, std::int64_t edge,
   return out;
 }
 
+using Clock = std::chrono::steady_clock;
+
+// CPU seconds of the whole process (every thread), to tell waiting for a
+// shared CPU apart from work when the machine is loaded.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Stopwatch {
+  Clock::time_point wall = Clock::now();
+  double cpu = process_cpu_seconds();
+};
+
 struct Timing {
   std::uint64_t bytes = 0;  // bytes moved by one repetition
   std::int64_t ops = 1;     // operations in one repetition
   std::vector<double> seconds;
+  std::vector<double> cpu_seconds;
+  void stop(const Stopwatch& sw) {
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - sw.wall).count());
+    cpu_seconds.push_back(process_cpu_seconds() - sw.cpu);
+  }
 };
 
 double median(std::vector<double> v) {
@@ -374,11 +395,6 @@ std::string json_shape(const Shape& shape) {
   std::string out = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
   return out + "]";
-}
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 class Bench {
@@ -418,6 +434,9 @@ class Bench {
     else if (op == "apply") t = bench_apply();
     if (t.seconds.empty()) return;
     const double s = median(t.seconds);
+    std::cerr << "dosna-bench: " << op << ": median " << s << " s wall, "
+              << median(t.cpu_seconds) << " s cpu over " << t.seconds.size() << " reps"
+              << std::endl;
     const bool has_bytes = t.bytes > 0;
     std::cout << "{\"op\":" << json_string(op)
               << ",\"backend\":" << json_string(args_.config.backend)
@@ -469,26 +488,26 @@ class Bench {
   std::uint64_t nbytes() const { return ref_.nbytes(); }
 
   Timing bench_memcpy() {
-    Timing t{nbytes(), 1, {}};
+    Timing t{nbytes(), 1, {}, {}};
     NdArray dst = NdArray::uninitialized(dtype_, args_.shape);
     for (int r = 0; r < args_.reps; ++r) {
       poison(dst);
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       std::memcpy(dst.bytes(), ref_.bytes(), ref_.nbytes());
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       expect_equal("memcpy", dst.bytes(), ref_.bytes(), ref_.nbytes(), dtype_.itemsize());
     }
     return t;
   }
 
   Timing bench_create_load() {
-    Timing t{nbytes(), 1, {}};
+    Timing t{nbytes(), 1, {}, {}};
     for (int r = 0; r < args_.reps; ++r) {
       const std::string name = new_name("create_load");
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       Dataset ds = conn_.create_dataset(name, args_.shape, dtype_, args_.chunks, 0);
       ds.load(ref_.view());
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       verify_full(ds, "create_load");
       conn_.del_dataset(name);
     }
@@ -497,13 +516,13 @@ class Bench {
 
   Timing bench_read_full() {
     Dataset& ds = main();
-    Timing t{nbytes(), 1, {}};
+    Timing t{nbytes(), 1, {}, {}};
     NdArray out = NdArray::uninitialized(dtype_, args_.shape);
     for (int r = 0; r < args_.reps; ++r) {
       poison(out);
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       ds.read(Selection{}, out.mutable_view());
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       expect_equal("read_full", out.bytes(), ref_.bytes(), ref_.nbytes(), dtype_.itemsize());
     }
     return t;
@@ -513,7 +532,7 @@ class Bench {
     Dataset& ds = main();
     std::vector<NdArray> outs;
     std::vector<Selection> sels;
-    Timing t{0, static_cast<std::int64_t>(boxes.size()), {}};
+    Timing t{0, static_cast<std::int64_t>(boxes.size()), {}, {}};
     for (const auto& box : boxes) {
       outs.push_back(NdArray::uninitialized(dtype_, box.count));
       sels.push_back(box.selection());
@@ -522,9 +541,9 @@ class Bench {
     NdArray want;
     for (int r = 0; r < args_.reps; ++r) {
       for (auto& o : outs) poison(o);
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       for (std::size_t i = 0; i < boxes.size(); ++i) ds.read(sels[i], outs[i].mutable_view());
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       for (std::size_t i = 0; i < boxes.size(); ++i) {
         want = NdArray::uninitialized(dtype_, boxes[i].count);
         extract_box(ref_, boxes[i], want.bytes());
@@ -560,7 +579,7 @@ class Bench {
     const std::vector<Box> boxes = random_boxes(args_.shape, kBoxCount, kBoxEdge, kWriteBoxSeed);
     std::vector<NdArray> values;
     std::vector<Selection> sels;
-    Timing t{0, kBoxCount, {}};
+    Timing t{0, kBoxCount, {}, {}};
     for (const auto& box : boxes) {
       values.push_back(NdArray::uninitialized(dtype_, box.count));
       sels.push_back(box.selection());
@@ -569,9 +588,9 @@ class Bench {
     for (int r = 0; r < args_.reps; ++r) {
       for (std::size_t i = 0; i < boxes.size(); ++i)
         fill_pattern(dtype_, values[i].bytes(), values[i].size(), 1000 + 1000 * r + i);
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       for (std::size_t i = 0; i < boxes.size(); ++i) ds.write(sels[i], values[i].view());
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       for (std::size_t i = 0; i < boxes.size(); ++i) insert_box(ref_, boxes[i], values[i].bytes());
       verify_full(ds, "write_boxes");
     }
@@ -596,13 +615,13 @@ class Bench {
     }
     const std::size_t isz = dtype_.itemsize();
     std::vector<std::byte> out(kElementCount * isz);
-    Timing t{kElementCount * isz, kElementCount, {}};
+    Timing t{kElementCount * isz, kElementCount, {}, {}};
     for (int r = 0; r < args_.reps; ++r) {
       std::memset(out.data(), kPoison, out.size());
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       for (int i = 0; i < kElementCount; ++i)
         ds.read(sels[i], MutableArrayView{dtype_, Shape{}, out.data() + i * isz, {}});
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       for (int i = 0; i < kElementCount; ++i)
         expect_equal("read_element " + sels[i].to_string(), out.data() + i * isz,
                      ref_.bytes() + flat[i] * static_cast<std::int64_t>(isz), isz, isz);
@@ -612,15 +631,15 @@ class Bench {
 
   Timing bench_apply() {
     Dataset& ds = main();
-    Timing t{nbytes(), 1, {}};
+    Timing t{nbytes(), 1, {}, {}};
     const DType dtype = dtype_;
     for (int r = 0; r < args_.reps; ++r) {
-      const auto t0 = Clock::now();
+      const Stopwatch sw;
       ds.apply([dtype](NdArray chunk) {
         add_one(dtype, chunk.bytes(), chunk.size());
         return chunk;
       });
-      t.seconds.push_back(since(t0));
+      t.stop(sw);
       add_one(dtype_, ref_.bytes(), ref_.size());
       verify_full(ds, "apply");
     }
