@@ -633,6 +633,25 @@ TEST_P(Behaviour, MapOntoAnExistingNameIsRejected) {
                   InvalidArgument);
 }
 
+TEST_P(Behaviour, HugeSparseDatasets) {
+  const std::string bad = fresh("overflow");
+  constexpr std::int64_t kBig = std::int64_t{1} << 62;
+  EXPECT_REJECTED(conn().create_dataset(bad, {kBig, kBig}, DType::of<double>(), {kBig, kBig}),
+                  InvalidArgument);
+  EXPECT_FALSE(conn().has_dataset(bad));
+  // A million chunks, none stored: a small window reads quickly as fill.
+  Dataset ds = conn().create_dataset(fresh("sparse"), {1000000, 1000000}, DType::of<float>(),
+                                     {1000, 1000}, -1);
+  EXPECT_EQ(ds.total_chunks(), 1000000);
+  NdArray w = ds.read({slice(999990, None), slice(5, 8)});
+  EXPECT_EQ(w.shape(), (Shape{10, 3}));
+  for (auto v : w.values<float>()) EXPECT_EQ(v, -1.0f);
+  ds.write({-1, -1}, Scalar(4));
+  EXPECT_EQ(ds.read({999999, 999999}).values<float>()[0], 4.0f);
+  EXPECT_EQ(ds.stored_chunks(), 1);
+  EXPECT_TRUE(ds.has_chunk({999, 999}));
+}
+
 // --- operation counts at the storage seam
 
 class Counting : public Behaviour {

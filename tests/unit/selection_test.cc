@@ -2,6 +2,8 @@
 // (np.arange(n)[sel] per axis, and the result shape of a[sel]).
 #include <gtest/gtest.h>
 
+#include <climits>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +98,21 @@ TEST(Normalize, Ellipsis) {
   expect_axes({4, 5, 6}, {slice(None, None, 2), ellipsis}, {{{0, 2}}, {range(5)}, {range(6)}},
               {2, 5, 6});
   expect_axes({4, 5, 6}, {ellipsis}, {{range(4)}, {range(5)}, {range(6)}}, {4, 5, 6});
+}
+
+TEST(Normalize, ExtremeValuesDoNotOverflow) {
+  constexpr std::int64_t kMax = INT64_MAX, kMin = INT64_MIN;
+  expect_axes({10}, {slice(kMin, kMax)}, {{range(10)}}, {10});
+  expect_axes({10}, {slice(kMax, kMin, -1)}, {{{9, 8, 7, 6, 5, 4, 3, 2, 1, 0}}}, {10});
+  expect_axes({10}, {slice(None, None, kMax)}, {{{0}}}, {1});
+  expect_axes({10}, {slice(None, None, -kMax)}, {{{9}}}, {1});
+  expect_axes({10}, {slice(kMax - 1, None, kMax)}, {{{}}}, {0});
+  expect_axes({10}, {slice(kMin, None, -1)}, {{{}}}, {0});
+  expect_axes({10}, {slice(3, kMax, kMax - 1)}, {{{3}}}, {1});
+  expect_axes({10}, {slice(None, None, kMin)}, {{{9}}}, {1});
+  expect_axes({10}, {slice(kMin, kMin, kMin)}, {{{}}}, {0});
+  EXPECT_THROW(normalize({kMin}, {10}), IndexOutOfRange);
+  EXPECT_THROW(normalize({kMax}, {10}), IndexOutOfRange);
 }
 
 TEST(Normalize, BoxShapeKeepsSqueezedAxesAsOne) {
