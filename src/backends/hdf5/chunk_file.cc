@@ -54,7 +54,7 @@ class Fd {
 
 // Reads the whole chunk through the HDF5 library: any layout, any filters.
 ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
-                            std::string_view dataset) {
+                            std::string_view dataset, BufferPool* pool) {
   const std::string context = prefix(dataset) + "cannot read chunk file " + path;
   auto guard = lock();
   const hid_t file_id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -79,11 +79,11 @@ ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
                   shape_text(meta.chunk_size));
   }
   Handle mem = file_type(meta.dtype);
-  auto buffer = Buffer::allocate(meta.chunk_nbytes());
+  auto buffer = pool ? pool->take() : Buffer::allocate(meta.chunk_nbytes());
   if (buffer->size() > 0) {
     check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer->data()), context);
   }
-  return buffer;
+  return pool ? pool->share(std::move(buffer)) : buffer;
 }
 
 void write_all(int fd, std::vector<iovec> iov, std::string_view dataset, const std::string& path) {
@@ -130,6 +130,31 @@ std::size_t pread_full(int fd, std::byte* buf, std::size_t len, off_t offset,
 std::atomic<unsigned long> temp_counter{0};
 
 }  // namespace
+
+std::shared_ptr<Buffer> BufferPool::take() {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (!free_.empty()) {
+      auto buffer = std::move(free_.back());
+      free_.pop_back();
+      return buffer;
+    }
+  }
+  return Buffer::allocate(size_);
+}
+
+ChunkData BufferPool::share(std::shared_ptr<Buffer> buffer) {
+  Buffer* raw = buffer.get();
+  std::weak_ptr<BufferPool> home = weak_from_this();
+  return ChunkData(raw, [home, keep = std::move(buffer)](const Buffer*) mutable {
+    if (auto pool = home.lock()) pool->recycle(std::move(keep));
+  });
+}
+
+void BufferPool::recycle(std::shared_ptr<Buffer> buffer) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (free_.size() < max_free_) free_.push_back(std::move(buffer));
+}
 
 ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dataset) {
   static std::atomic<unsigned long> serial{0};
@@ -180,13 +205,13 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
 }
 
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
-                          const DatasetMeta& meta, std::string_view dataset) {
+                          const DatasetMeta& meta, std::string_view dataset, BufferPool& pool) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return nullptr;
     throw_errno(dataset, "cannot open " + path, errno);
   }
-  auto buffer = Buffer::allocate(layout.payload);
+  auto buffer = pool.take();
   // head, payload, tail and one byte more to notice a longer file.
   thread_local std::vector<std::byte> scratch;
   scratch.resize(layout.head.size() + layout.tail.size() + 1);
@@ -202,11 +227,12 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
       std::memcmp(scratch.data(), layout.head.data(), layout.head.size()) == 0 &&
       std::memcmp(scratch.data() + layout.head.size(), layout.tail.data(), layout.tail.size()) ==
           0) {
-    return buffer;
+    return pool.share(std::move(buffer));
   }
+  pool.recycle(std::move(buffer));
   // Short reads of a regular file happen only at its end, so a mismatch here
   // means a file of another layout (or a foreign writer): use the library.
-  return read_with_library(path, meta, dataset);
+  return read_with_library(path, meta, dataset, &pool);
 }
 
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
@@ -237,7 +263,7 @@ ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
       }
     }
   }
-  ChunkData whole = read_with_library(path, meta, dataset);
+  ChunkData whole = read_with_library(path, meta, dataset, nullptr);
   if (!whole) return nullptr;
   auto buffer = Buffer::allocate(length);
   if (length > 0) std::memcpy(buffer->data(), whole->data() + offset, length);

@@ -96,10 +96,16 @@ struct Shared {
   }
 };
 
+// What chunk I/O of datasets with one (dtype, chunk_size, fill value) needs.
+struct Layout {
+  hdf5::ChunkTemplate file;
+  std::shared_ptr<hdf5::BufferPool> pool;
+};
+
 class Hdf5ChunkStore final : public ChunkStore {
  public:
   Hdf5ChunkStore(std::shared_ptr<const Shared> shared, std::string dataset, DatasetMeta meta,
-                 std::shared_ptr<const hdf5::ChunkTemplate> layout)
+                 std::shared_ptr<const Layout> layout)
       : shared_(std::move(shared)),
         dataset_(std::move(dataset)),
         dir_(shared_->root + "/" + dataset_),
@@ -109,19 +115,19 @@ class Hdf5ChunkStore final : public ChunkStore {
 
   ChunkData get(const ChunkIndex& index) override {
     shared_->require_connected();
-    return hdf5::read_chunk_file(path(index), *layout_, meta_, dataset_);
+    return hdf5::read_chunk_file(path(index), layout_->file, meta_, dataset_, *layout_->pool);
   }
 
   ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
     shared_->require_connected();
-    return hdf5::read_chunk_range(path(index), *layout_, meta_, dataset_, offset, length);
+    return hdf5::read_chunk_range(path(index), layout_->file, meta_, dataset_, offset, length);
   }
 
   void put(const ChunkIndex& index, ChunkData data) override {
     shared_->require_connected();
     if (!data) throw InvalidArgument("hdf5 backend: dataset '" + dataset_ + "': null chunk");
     check_index(index);
-    hdf5::write_chunk_file(dir_, chunk_file_name(index), *layout_, *data, shared_->durable,
+    hdf5::write_chunk_file(dir_, chunk_file_name(index), layout_->file, *data, shared_->durable,
                            dataset_);
   }
 
@@ -185,7 +191,7 @@ class Hdf5ChunkStore final : public ChunkStore {
   std::string dir_;
   DatasetMeta meta_;
   Shape grid_;
-  std::shared_ptr<const hdf5::ChunkTemplate> layout_;
+  std::shared_ptr<const Layout> layout_;
 };
 
 class Hdf5Backend final : public Backend {
@@ -384,8 +390,7 @@ class Hdf5Backend final : public Backend {
 
   // Chunk file templates depend only on dtype, chunk shape and fill value;
   // datasets that share those share one.
-  std::shared_ptr<const hdf5::ChunkTemplate> layout_for(const DatasetMeta& meta,
-                                                        const std::string& dataset) {
+  std::shared_ptr<const Layout> layout_for(const DatasetMeta& meta, const std::string& dataset) {
     std::vector<std::byte> fill(meta.dtype.itemsize());
     meta.fillvalue.store(meta.dtype, fill.data());
     std::string key = meta.dtype.str() + "|" + codec::format_ints(meta.chunk_size) + "|";
@@ -395,8 +400,13 @@ class Hdf5Backend final : public Backend {
       auto it = layouts_.find(key);
       if (it != layouts_.end()) return it->second;
     }
-    auto layout =
-        std::make_shared<const hdf5::ChunkTemplate>(hdf5::build_chunk_template(meta, dataset));
+    auto layout = std::make_shared<Layout>();
+    layout->file = hdf5::build_chunk_template(meta, dataset);
+    // Enough idle buffers for a few batches of the core in flight, bounded
+    // to about 64 MiB per layout.
+    const std::size_t nbytes = std::max<std::size_t>(meta.chunk_nbytes(), 1);
+    const std::size_t keep = std::clamp<std::size_t>((std::size_t{64} << 20) / nbytes, 2, 64);
+    layout->pool = std::make_shared<hdf5::BufferPool>(meta.chunk_nbytes(), keep);
     std::lock_guard<std::mutex> guard(mutex_);
     if (layouts_.size() >= 64) layouts_.clear();
     return layouts_.emplace(key, std::move(layout)).first->second;
@@ -405,7 +415,7 @@ class Hdf5Backend final : public Backend {
   std::shared_ptr<Shared> shared_;
   std::mutex mutex_;
   std::map<std::string, Record> records_;
-  std::map<std::string, std::shared_ptr<const hdf5::ChunkTemplate>> layouts_;
+  std::map<std::string, std::shared_ptr<const Layout>> layouts_;
 };
 
 }  // namespace
