@@ -248,20 +248,16 @@ ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
     if (errno == ENOENT) return nullptr;
     throw_errno(dataset, "cannot open " + path, errno);
   }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) throw_errno(dataset, "cannot stat " + path, errno);
-  if (static_cast<std::size_t>(st.st_size) == layout.file_size()) {
-    thread_local std::vector<std::byte> scratch;
-    scratch.resize(layout.head.size());
-    if (pread_full(fd.get(), scratch.data(), scratch.size(), 0, dataset, path) ==
-            scratch.size() &&
-        std::memcmp(scratch.data(), layout.head.data(), scratch.size()) == 0) {
-      auto buffer = Buffer::allocate(length);
-      const auto at = static_cast<off_t>(layout.head.size() + offset);
-      if (pread_full(fd.get(), buffer->data(), length, at, dataset, path) == length) {
-        return buffer;
-      }
-    }
+  // The header holds the superblock (with the end-of-file address) and the
+  // layout message: equal bytes mean the payload is where the template has
+  // it. A file cut short would fail the range read and use the library.
+  thread_local std::vector<std::byte> scratch;
+  scratch.resize(layout.head.size());
+  if (pread_full(fd.get(), scratch.data(), scratch.size(), 0, dataset, path) == scratch.size() &&
+      std::memcmp(scratch.data(), layout.head.data(), scratch.size()) == 0) {
+    auto buffer = Buffer::allocate(length);
+    const auto at = static_cast<off_t>(layout.head.size() + offset);
+    if (pread_full(fd.get(), buffer->data(), length, at, dataset, path) == length) return buffer;
   }
   ChunkData whole = read_with_library(path, meta, dataset, nullptr);
   if (!whole) return nullptr;
