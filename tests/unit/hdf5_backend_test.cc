@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -316,6 +318,48 @@ TEST(Hdf5Backend, DurableWritesWork) {
   EXPECT_TRUE(same_bytes(store->get({1, 1}), p));
   EXPECT_TRUE(store->remove({1, 1}));
   b->delete_dataset("d");
+}
+
+TEST(Hdf5Backend, ConcurrentWritersAndReadersNeverSeeATornChunk) {
+  TempDir dir;
+  auto b = open_backend(dir);
+  const DatasetMeta meta = meta_of({64, 64}, DType::parse("<i4"), {64, 64}, 0);
+  b->create_dataset("c", meta);
+  auto store = b->chunks("c", meta);
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::vector<std::thread> threads;
+  for (int w = 1; w <= 3; ++w) {
+    threads.emplace_back([&, w] {
+      for (int k = 0; k < 40; ++k) {
+        auto buf = Buffer::allocate(meta.chunk_nbytes());
+        std::int32_t* v = reinterpret_cast<std::int32_t*>(buf->data());
+        std::fill(v, v + 64 * 64, w * 1000 + k);
+        store->put({0, 0}, buf);
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      while (!stop) {
+        ChunkData d = store->get({0, 0});
+        if (!d) continue;
+        const std::int32_t* v = reinterpret_cast<const std::int32_t*>(d->data());
+        if (!std::all_of(v, v + 64 * 64, [&](std::int32_t x) { return x == v[0]; })) ++torn;
+        ChunkData part = store->get_range({0, 0}, 4096, 4096);
+        if (part) {
+          const std::int32_t* p = reinterpret_cast<const std::int32_t*>(part->data());
+          if (!std::all_of(p, p + 1024, [&](std::int32_t x) { return x == p[0]; })) ++torn;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int i = 0; i < 3; ++i) threads[static_cast<std::size_t>(i)].join();
+  stop = true;
+  for (std::size_t i = 3; i < threads.size(); ++i) threads[i].join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
 }
 
 TEST(Hdf5Backend, ThroughConnectionAndDataset) {
