@@ -15,7 +15,8 @@ Operations (--ops, comma separated):
                (fixed --seed), one slicing call each
 
 Each prints one JSON line: op, backend ("h5py"), shape, chunks, dtype,
-bytes, seconds, mb_per_s, ops_per_s, us_per_op (MB = 1e6 bytes). As in
+bytes, seconds, mb_per_s, ops_per_s, us_per_op (MB = 1e6 bytes), and
+cpu_seconds (median process CPU time; steadier on a busy machine). As in
 dosna-bench, `seconds` is the median over --reps repetitions, reads go into
 preallocated, already-touched arrays (read_direct), and the page cache is
 warm (the file was just written).
@@ -36,7 +37,8 @@ def ints(text):
     return tuple(int(v) for v in text.split(","))
 
 
-def emit(op, args, nbytes, seconds, ops):
+def emit(op, args, nbytes, timing, ops):
+    seconds, cpu_seconds = timing
     print(json.dumps({
         "op": op,
         "backend": "h5py",
@@ -48,18 +50,21 @@ def emit(op, args, nbytes, seconds, ops):
         "mb_per_s": nbytes / seconds / 1e6 if seconds > 0 else None,
         "ops_per_s": ops / seconds if seconds > 0 else None,
         "us_per_op": seconds / ops * 1e6 if ops else None,
+        "cpu_seconds": cpu_seconds,
     }), flush=True)
 
 
 def median_of(reps, fn, prepare=None):
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
         if prepare:
             prepare()  # untimed, as dosna-bench poisons its output
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        cpu.append(time.process_time() - c0)
+    return float(np.median(times)), float(np.median(cpu))
 
 
 def main(argv):
@@ -109,9 +114,9 @@ def main(argv):
                 for sel, out in zip(sels, outs):
                     d.read_direct(out, source_sel=sel)
 
-        seconds = median_of(args.reps if "create_load" in ops else 1, create_load)
+        timing = median_of(args.reps if "create_load" in ops else 1, create_load)
         if "create_load" in ops:
-            emit("create_load", args, data.nbytes, seconds, 1)
+            emit("create_load", args, data.nbytes, timing, 1)
         for op in ops:
             if op == "create_load":
                 continue
