@@ -166,6 +166,9 @@ class MpiEngine final : public Engine {
   }
 
   void run_on_root(const std::function<void()>& fn) override {
+    // Every rank arrives first, so the root never deletes what another rank
+    // is still reading.
+    MPI_Barrier(comm_);
     Failure local;
     if (rank_ == 0) {
       try {
@@ -182,9 +185,10 @@ class MpiEngine final : public Engine {
 
  private:
   // Sends the failure of rank `from` to every rank, then throws everywhere:
-  // the failing rank rethrows its own exception, the others its type and
-  // message naming the failing rank.
-  [[noreturn]] void share(int from, Failure& f) {
+  // a rank that failed itself rethrows its own exception, the others raise
+  // the type and message of rank `from`, naming it.
+  [[noreturn]] void share(int from, const Failure& local) {
+    Failure f = local;
     int header[3] = {static_cast<int>(f.kind), f.io_code, static_cast<int>(f.message.size())};
     MPI_Bcast(header, 3, MPI_INT, from, comm_);
     if (rank_ != from) {
@@ -193,7 +197,7 @@ class MpiEngine final : public Engine {
       f.message.resize(static_cast<std::size_t>(header[2]));
     }
     if (header[2] > 0) MPI_Bcast(f.message.data(), header[2], MPI_CHAR, from, comm_);
-    if (rank_ == from) std::rethrow_exception(f.exception);
+    if (local) std::rethrow_exception(local.exception);
     raise_remote(f, from);
   }
 
