@@ -212,8 +212,8 @@ TEST(MpiDataset, CreateOnceThenEveryRankSeesItAndDeleteOnce) {
   EXPECT_NE(std::find(names.begin(), names.end(), name), names.end());
   EXPECT_EQ(ds.engine().rank(), world_rank());
   EXPECT_THROW(con.create_dataset(name, {10, 6}, DType::of<T>(), {4, 4}), AlreadyExists);
-  expect_equal(con.get_dataset(name).read(),
-               NdArray::filled(DType::of<T>(), {10, 6}, T{7}), "fill");
+  expect_equal(con.get_dataset(name).read(), NdArray::filled(DType::of<T>(), {10, 6}, T{7}),
+               "fill");
   EXPECT_EQ(ds.stored_chunks(), 0);
   con.del_dataset(name);
   EXPECT_FALSE(con.has_dataset(name));
@@ -480,7 +480,8 @@ int main(int argc, char** argv) {
     if (a == "--caller-init") caller_init = true;
   }
   if (backend.empty()) {
-    std::fprintf(stderr, "usage: mpiexec -n N %s --backend=hdf5|ceph|s3 [--caller-init]\n", argv[0]);
+    std::fprintf(stderr, "usage: mpiexec -n N %s --backend=hdf5|ceph|s3 [--caller-init]\n",
+                 argv[0]);
     return 2;
   }
   if (caller_init) {
@@ -515,8 +516,9 @@ int main(int argc, char** argv) {
     // The engine tests need no store; the rest are skipped, or fail in CI.
     const bool required = dosna::testing::services_required();
     if (rank == 0)
-      std::printf("%s: store tests for %s: %s\n", required ? "FAILED (services required)" : "SKIPPED",
-                  backend.c_str(), skip.c_str());
+      std::printf("%s: store tests for %s: %s\n",
+                  required ? "FAILED (services required)" : "SKIPPED", backend.c_str(),
+                  skip.c_str());
     ::testing::GTEST_FLAG(filter) = "MpiEngine.*";
     rc = RUN_ALL_TESTS();
     if (required) rc = 1;

@@ -14,12 +14,18 @@ struct FaultyBackend::Shared {
 
   std::atomic<int>& counter(FaultOp op) {
     switch (op) {
-      case FaultOp::kCreateDataset: return counters.create_dataset;
-      case FaultOp::kDeleteDataset: return counters.delete_dataset;
-      case FaultOp::kGet: return counters.get;
-      case FaultOp::kPut: return counters.put;
-      case FaultOp::kRemove: return counters.remove;
-      case FaultOp::kNone: break;
+      case FaultOp::kCreateDataset:
+        return counters.create_dataset;
+      case FaultOp::kDeleteDataset:
+        return counters.delete_dataset;
+      case FaultOp::kGet:
+        return counters.get;
+      case FaultOp::kPut:
+        return counters.put;
+      case FaultOp::kRemove:
+        return counters.remove;
+      case FaultOp::kNone:
+        break;
     }
     return counters.injected;
   }

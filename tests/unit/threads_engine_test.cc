@@ -125,8 +125,9 @@ TEST(ThreadsEngine, FirstExceptionIsRethrownWithItsTypeAndStopsTheRest) {
   EXPECT_LT(ran.load(), 1000) << "tasks kept starting after the failure";
 
   // Several failures: exactly one is raised, and the engine stays usable.
-  EXPECT_THROW(engine->run_local(64, [](std::size_t i) { throw std::runtime_error(std::to_string(i)); }),
-               std::runtime_error);
+  EXPECT_THROW(
+      engine->run_local(64, [](std::size_t i) { throw std::runtime_error(std::to_string(i)); }),
+      std::runtime_error);
   std::atomic<int> after{0};
   engine->run_local(64, [&](std::size_t) { after++; });
   EXPECT_EQ(after.load(), 64);
@@ -149,9 +150,7 @@ TEST(ThreadsEngine, NestedCallsFromTasksDoNotDeadlock) {
   auto engine = threads(2);
   std::atomic<int> inner{0};
   engine->run_local(8, [&](std::size_t) {
-    engine->run_local(8, [&](std::size_t) {
-      engine->run_local(3, [&](std::size_t) { inner++; });
-    });
+    engine->run_local(8, [&](std::size_t) { engine->run_local(3, [&](std::size_t) { inner++; }); });
   });
   EXPECT_EQ(inner.load(), 8 * 8 * 3);
   // A nested failure propagates through both levels.

@@ -28,8 +28,8 @@ Fixture open_faulty(int njobs) {
   Fixture f;
   f.backend = std::make_shared<FaultyBackend>(
       make_backend("ram", testing::unique_name("fault"), {}), FaultPlan{});
-  f.con = std::make_unique<Connection>(
-      f.backend, make_engine("threads", {{"njobs", std::to_string(njobs)}}));
+  f.con = std::make_unique<Connection>(f.backend,
+                                       make_engine("threads", {{"njobs", std::to_string(njobs)}}));
   f.con->connect();
   return f;
 }
@@ -43,7 +43,8 @@ NdArray ramp(const Shape& shape) {
 
 TEST(ThreadsFaults, LoadStopsAtTheFirstFailureAndRaisesItInTheCaller) {
   Fixture f = open_faulty(2);
-  Dataset ds = f.con->create_dataset("d", {64, 64, 8}, DType::of<float>(), {4, 4, 8});  // 256 chunks
+  Dataset ds =
+      f.con->create_dataset("d", {64, 64, 8}, DType::of<float>(), {4, 4, 8});  // 256 chunks
   const NdArray data = ramp({64, 64, 8});
   f.backend->set_plan({FaultOp::kPut, 5, true});
   try {
@@ -77,10 +78,10 @@ TEST(ThreadsFaults, MapFunctionFailureIsRaisedOnce) {
   int calls = 0;
   std::mutex m;
   EXPECT_THROW(ds.apply([&](NdArray chunk) -> NdArray {
-                 std::lock_guard lock(m);
-                 if (++calls == 3) throw InvalidArgument("third chunk rejected");
-                 return chunk;
-               }),
+    std::lock_guard lock(m);
+    if (++calls == 3) throw InvalidArgument("third chunk rejected");
+    return chunk;
+  }),
                InvalidArgument);
   EXPECT_LT(calls, 64);
 }

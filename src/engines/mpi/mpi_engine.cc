@@ -107,17 +107,28 @@ Failure capture(std::exception_ptr e) {
 [[noreturn]] void raise_remote(const Failure& f, int rank) {
   const std::string m = "mpi rank " + std::to_string(rank) + " failed: " + f.message;
   switch (f.kind) {
-    case ErrorKind::kInvalidArgument: throw InvalidArgument(m);
-    case ErrorKind::kIndexOutOfRange: throw IndexOutOfRange(m);
-    case ErrorKind::kDatasetNotFound: throw DatasetNotFound(m);
-    case ErrorKind::kNotFound: throw NotFound(m);
-    case ErrorKind::kAlreadyExists: throw AlreadyExists(m);
-    case ErrorKind::kNotBuilt: throw NotBuilt(m);
-    case ErrorKind::kNotSupported: throw NotSupported(m);
-    case ErrorKind::kConnectionError: throw ConnectionError(m);
-    case ErrorKind::kPermissionDenied: throw PermissionDenied(m);
-    case ErrorKind::kIoError: throw IoError(m, f.io_code);
-    default: throw Error(m);
+    case ErrorKind::kInvalidArgument:
+      throw InvalidArgument(m);
+    case ErrorKind::kIndexOutOfRange:
+      throw IndexOutOfRange(m);
+    case ErrorKind::kDatasetNotFound:
+      throw DatasetNotFound(m);
+    case ErrorKind::kNotFound:
+      throw NotFound(m);
+    case ErrorKind::kAlreadyExists:
+      throw AlreadyExists(m);
+    case ErrorKind::kNotBuilt:
+      throw NotBuilt(m);
+    case ErrorKind::kNotSupported:
+      throw NotSupported(m);
+    case ErrorKind::kConnectionError:
+      throw ConnectionError(m);
+    case ErrorKind::kPermissionDenied:
+      throw PermissionDenied(m);
+    case ErrorKind::kIoError:
+      throw IoError(m, f.io_code);
+    default:
+      throw Error(m);
   }
 }
 

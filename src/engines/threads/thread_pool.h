@@ -28,8 +28,8 @@ class ThreadPool {
   // threads, returning when every started task has finished. The first
   // exception stops tasks not yet started and is rethrown here. Safe to call
   // from many threads at once; a call from inside a task of this pool runs
-  // its tasks inline on that thread (no deadlock, no oversubscription); so does a call from a task of any
-  // other ThreadPool.
+  // its tasks inline on that thread (no deadlock, no oversubscription); so does a call from a task
+  // of any other ThreadPool.
   void run(std::size_t n, const std::function<void(std::size_t)>& task);
 
  private:
