@@ -32,7 +32,9 @@ struct ThreadPool::Job {
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
-  // Pool threads currently inside work_on(); guarded by the pool's mutex_.
+  // Pool threads that may help (at most n - 1), and those currently inside
+  // work_on(); both guarded by the pool's mutex_.
+  std::size_t wanted = 0;
   std::size_t active = 0;
 
   bool exhausted() const { return failed.load() || next.load() >= n; }
@@ -80,6 +82,9 @@ void ThreadPool::worker_loop() {
       continue;
     }
     ++job->active;
+    // Wake helpers one at a time, each by the previous one: a short job then
+    // costs one wake-up instead of one per pool thread.
+    if (job->active < job->wanted && job->next.load() + 1 < job->n) work_cv_.notify_one();
     lock.unlock();
     work_on(*job);
     lock.lock();
@@ -97,16 +102,12 @@ void ThreadPool::run(std::size_t n, const std::function<void(std::size_t)>& task
   auto job = std::make_shared<Job>();
   job->task = &task;
   job->n = n;
-  const std::size_t helpers = std::min(n - 1, threads_.size());
+  job->wanted = std::min(n - 1, threads_.size());
   {
     std::lock_guard lock(mutex_);
     jobs_.push_back(job);
   }
-  if (helpers == threads_.size()) {
-    work_cv_.notify_all();
-  } else {
-    for (std::size_t i = 0; i < helpers; ++i) work_cv_.notify_one();
-  }
+  work_cv_.notify_one();
   {
     InTaskScope scope;
     work_on(*job);
