@@ -37,6 +37,10 @@ esac
 if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); fi
 CONF=$DIR/ceph.conf
 PIDS=$DIR/pids
+# Every ceph tool run from here reads this cluster's conf, never the caller's
+# (a caller that sourced another cluster's env.sh has CEPH_CONF set).
+unset CEPH_ARGS
+export CEPH_CONF=$CONF
 STATE=$DIR/state.env
 
 # ---------------------------------------------------------------- processes
