@@ -351,5 +351,38 @@ TEST_F(CephConformance, ConcurrentWritersAndReaders) {
   EXPECT_EQ(chunks->list().size(), 32u);
 }
 
+TEST_F(CephConformance, UpdateIsConditionalUnderConcurrentWriters) {
+  DatasetMeta meta{{4}, DType::parse("<i8"), Scalar(0), {4}};  // one 32-byte chunk
+  const std::string name = make(meta);
+  constexpr int kThreads = 4, kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // A store per thread, as separate processes would have.
+      auto b = make_backend("ceph", ceph_pool(), {{"conffile", ceph_conf()}});
+      b->connect();
+      auto chunks = b->chunks(name, meta);
+      for (int k = 0; k < kEach; ++k) {
+        chunks->update({0}, [&](const ChunkData& current) -> ChunkData {
+          auto next = Buffer::allocate(32);
+          if (current) {
+            std::memcpy(next->data(), current->data(), 32);
+          } else {
+            std::memset(next->data(), 0, 32);
+          }
+          auto* v = reinterpret_cast<std::int64_t*>(next->data());
+          v[t] += 1;
+          return next;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto data = backend_->chunks(name, meta)->get({0});
+  ASSERT_TRUE(data);
+  const auto* v = reinterpret_cast<const std::int64_t*>(data->data());
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(v[t], kEach) << t;
+}
+
 }  // namespace
 }  // namespace dosna::testing

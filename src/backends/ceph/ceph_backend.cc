@@ -327,6 +327,40 @@ class CephChunkStore final : public ChunkStore {
         });
   }
 
+  // Optimistic concurrency: the write is conditional on the object version
+  // the read saw (or on the object still being absent), and the whole
+  // read-modify-write is retried on conflict, so concurrent writers in other
+  // processes (MPI ranks) never lose each other's updates.
+  void update(const ChunkIndex& index,
+              const std::function<ChunkData(const ChunkData& current)>& modify) override {
+    Session s(*cluster_);
+    const std::string oid = object_name(index);
+    constexpr int kMaxAttempts = 1000;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      ReadOp read;
+      read.submit(s.io(), oid, 0, chunk_nbytes_);
+      ChunkData current = read.finish(oid, chunk_nbytes_, chunk_nbytes_);
+      const std::uint64_t version = current ? rados_aio_get_version(read.completion.get()) : 0;
+      ChunkData next = modify(current);
+      check_size(oid, next);
+      rados_write_op_t op = rados_create_write_op();
+      if (current) {
+        rados_write_op_assert_version(op, version);
+      } else {
+        rados_write_op_create(op, LIBRADOS_CREATE_EXCLUSIVE, nullptr);
+      }
+      rados_write_op_write_full(op, reinterpret_cast<const char*>(next->data()), next->size());
+      int rc = rados_write_op_operate(op, s.io(), oid.c_str(), nullptr, LIBRADOS_OPERATION_NOFLAG);
+      rados_release_write_op(op);
+      if (rc == 0) return;
+      if (rc != -ERANGE && rc != -EOVERFLOW && rc != -EEXIST)
+        throw_rados(rc, "conditional write of object '" + oid + "' failed");
+    }
+    throw IoError("ceph backend: object '" + oid + "' changed under " +
+                      std::to_string(kMaxAttempts) + " read-modify-write attempts in a row",
+                  EBUSY);
+  }
+
   ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
     if (offset > chunk_nbytes_ || length > chunk_nbytes_ - offset)
       throw InvalidArgument("ceph backend: byte range [" + std::to_string(offset) + ", " +
