@@ -476,7 +476,7 @@ class CephBackend final : public Backend {
   }
 
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
-    if (dataset.empty()) return std::nullopt;
+    if (dataset.empty() || dataset.find('\0') != std::string::npos) return std::nullopt;
     Session s(*cluster_);
     char content[64];
     std::size_t content_len = 0;
