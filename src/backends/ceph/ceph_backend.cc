@@ -164,39 +164,55 @@ void for_each_object(rados_ioctx_t io, const std::string& pool, Fn&& fn) {
   }
 }
 
-// One chunk read in flight: stat + read of [offset, offset+length).
+// One chunk read in flight: stat + read of one or more byte ranges,
+// concatenated into one buffer, in a single compound op.
 struct ReadOp {
   Completion completion;
   rados_read_op_t op = rados_create_read_op();
   std::shared_ptr<Buffer> buffer;
   std::uint64_t size = 0;
   std::time_t mtime = 0;
-  std::size_t bytes_read = 0;
   int stat_rval = 0;
-  int read_rval = 0;
+  std::vector<ByteRange> ranges;
+  std::unique_ptr<std::size_t[]> bytes_read;
+  std::unique_ptr<int[]> read_rval;
 
   ~ReadOp() { rados_release_read_op(op); }
 
-  void submit(rados_ioctx_t io, const std::string& oid, std::size_t offset, std::size_t length) {
-    buffer = Buffer::allocate(length);
+  void submit(rados_ioctx_t io, const std::string& oid, std::vector<ByteRange> wanted) {
+    ranges = std::move(wanted);
+    std::size_t total = 0;
+    for (const auto& r : ranges) total += r.length;
+    buffer = Buffer::allocate(total);
+    bytes_read = std::make_unique<std::size_t[]>(ranges.size());
+    read_rval = std::make_unique<int[]>(ranges.size());
     rados_read_op_stat(op, &size, &mtime, &stat_rval);
-    rados_read_op_read(op, offset, length, reinterpret_cast<char*>(buffer->data()), &bytes_read,
-                       &read_rval);
+    char* out = reinterpret_cast<char*>(buffer->data());
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      if (ranges[i].length == 0) continue;  // librados reads length 0 as "to the end"
+      rados_read_op_read(op, ranges[i].offset, ranges[i].length, out, &bytes_read[i],
+                         &read_rval[i]);
+      out += ranges[i].length;
+    }
     if (int rc = rados_aio_read_op_operate(op, io, completion.get(), oid.c_str(),
                                            LIBRADOS_OPERATION_NOFLAG);
         rc < 0)
       throw_rados(rc, "cannot submit the read of object '" + oid + "'");
   }
 
-  // The payload, nullptr if the object is absent. `expected_size` is the
-  // whole object's size; `length` bytes from `offset` must have been read.
-  ChunkData finish(const std::string& oid, std::uint64_t expected_size, std::size_t length) {
+  // The bytes, nullptr if the object is absent. The whole object must hold
+  // `expected_size` bytes and every range must have been read in full.
+  ChunkData finish(const std::string& oid, std::uint64_t expected_size) {
     int rc = completion.wait();
     if (rc == -ENOENT) return nullptr;
     if (rc < 0) throw_rados(rc, "read of object '" + oid + "' failed");
     if (stat_rval < 0) throw_rados(stat_rval, "stat of object '" + oid + "' failed");
-    if (read_rval < 0) throw_rados(read_rval, "read of object '" + oid + "' failed");
-    if (size != expected_size || bytes_read != length)
+    bool complete = true;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      if (read_rval[i] < 0) throw_rados(read_rval[i], "read of object '" + oid + "' failed");
+      complete &= bytes_read[i] == ranges[i].length;
+    }
+    if (size != expected_size || !complete)
       throw IoError("ceph backend: chunk object '" + oid + "' holds " + std::to_string(size) +
                         " bytes, expected " + std::to_string(expected_size),
                     EIO);
@@ -247,8 +263,8 @@ class CephChunkStore final : public ChunkStore {
     Session s(*cluster_);
     const std::string oid = object_name(index);
     ReadOp op;
-    op.submit(s.io(), oid, 0, chunk_nbytes_);
-    return op.finish(oid, chunk_nbytes_, chunk_nbytes_);
+    op.submit(s.io(), oid, {ByteRange{0, chunk_nbytes_}});
+    return op.finish(oid, chunk_nbytes_);
   }
 
   void put(const ChunkIndex& index, ChunkData data) override {
@@ -300,10 +316,30 @@ class CephChunkStore final : public ChunkStore {
         [&](std::size_t i) {
           oids[i] = object_name(indices[i]);
           auto op = std::make_unique<ReadOp>();
-          op->submit(s.io(), oids[i], 0, chunk_nbytes_);
+          op->submit(s.io(), oids[i], {ByteRange{0, chunk_nbytes_}});
           return op;
         },
-        [&](std::size_t i, ReadOp& op) { out[i] = op.finish(oids[i], chunk_nbytes_, chunk_nbytes_); });
+        [&](std::size_t i, ReadOp& op) { out[i] = op.finish(oids[i], chunk_nbytes_); });
+  }
+
+  bool reads_ranges() const override { return true; }
+
+  void get_ranges_many(std::span<const ChunkIndex> indices,
+                       std::span<const std::vector<ByteRange>> ranges,
+                       std::span<ChunkData> out) override {
+    for (const auto& list : ranges)
+      for (const auto& r : list) check_range(r.offset, r.length);
+    Session s(*cluster_);
+    std::vector<std::string> oids(indices.size());
+    run_windowed<ReadOp>(
+        indices.size(),
+        [&](std::size_t i) {
+          oids[i] = object_name(indices[i]);
+          auto op = std::make_unique<ReadOp>();
+          op->submit(s.io(), oids[i], ranges[i]);
+          return op;
+        },
+        [&](std::size_t i, ReadOp& op) { out[i] = op.finish(oids[i], chunk_nbytes_); });
   }
 
   void put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data) override {
@@ -338,8 +374,8 @@ class CephChunkStore final : public ChunkStore {
     constexpr int kMaxAttempts = 1000;
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
       ReadOp read;
-      read.submit(s.io(), oid, 0, chunk_nbytes_);
-      ChunkData current = read.finish(oid, chunk_nbytes_, chunk_nbytes_);
+      read.submit(s.io(), oid, {ByteRange{0, chunk_nbytes_}});
+      ChunkData current = read.finish(oid, chunk_nbytes_);
       const std::uint64_t version = current ? rados_aio_get_version(read.completion.get()) : 0;
       ChunkData next = modify(current);
       check_size(oid, next);
@@ -362,16 +398,12 @@ class CephChunkStore final : public ChunkStore {
   }
 
   ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    if (offset > chunk_nbytes_ || length > chunk_nbytes_ - offset)
-      throw InvalidArgument("ceph backend: byte range [" + std::to_string(offset) + ", " +
-                            std::to_string(offset + length) + ") is outside chunk of " +
-                            std::to_string(chunk_nbytes_) + " bytes in dataset '" + dataset_ +
-                            "'");
+    check_range(offset, length);
     Session s(*cluster_);
     const std::string oid = object_name(index);
     ReadOp op;
-    op.submit(s.io(), oid, offset, length);
-    return op.finish(oid, chunk_nbytes_, length);
+    op.submit(s.io(), oid, {ByteRange{offset, length}});
+    return op.finish(oid, chunk_nbytes_);
   }
 
  private:
@@ -380,6 +412,14 @@ class CephChunkStore final : public ChunkStore {
       throw InvalidArgument("ceph backend: chunk index of rank " + std::to_string(index.size()) +
                             " for dataset '" + dataset_ + "' of rank " + std::to_string(ndim_));
     return prefix_ + codec::join_index(index, '.');
+  }
+
+  void check_range(std::size_t offset, std::size_t length) const {
+    if (offset > chunk_nbytes_ || length > chunk_nbytes_ - offset)
+      throw InvalidArgument("ceph backend: byte range [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + length) + ") is outside chunk of " +
+                            std::to_string(chunk_nbytes_) + " bytes in dataset '" + dataset_ +
+                            "'");
   }
 
   void check_size(const std::string& oid, const ChunkData& data) const {
@@ -546,16 +586,16 @@ class CephBackend final : public Backend {
         candidates.size(),
         [&](std::size_t i) {
           auto op = std::make_unique<ReadOp>();
-          op->submit(s.io(), candidates[i], 0, codec::kSignature.size() + 1);
+          op->submit(s.io(), candidates[i], {ByteRange{0, codec::kSignature.size() + 1}});
           return op;
         },
         [&](std::size_t i, ReadOp& op) {
           int rc = op.completion.wait();
           if (rc == -ENOENT) return;  // removed while listing
           if (rc < 0) throw_rados(rc, "cannot read object '" + candidates[i] + "' while listing");
-          if (op.read_rval == 0 &&
-              std::string_view(reinterpret_cast<const char*>(op.buffer->data()), op.bytes_read) ==
-                  codec::kSignature)
+          if (op.read_rval[0] == 0 &&
+              std::string_view(reinterpret_cast<const char*>(op.buffer->data()),
+                               op.bytes_read[0]) == codec::kSignature)
             out.push_back(candidates[i]);
         });
     std::sort(out.begin(), out.end());
