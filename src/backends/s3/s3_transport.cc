@@ -328,9 +328,10 @@ struct Transport::Impl {
       add("Range: bytes=" + std::to_string(q.range_offset) + "-" +
           std::to_string(q.range_offset + q.expect_bytes - 1));
     }
+    // libcurl's SigV4 signs every header in this list, including an empty
+    // "Expect:" that is never sent, so 100-continue cannot be switched off
+    // this way (radosgw answers 100 at once anyway).
     for (const auto& h : q.headers) add(h);
-    // No "Expect: 100-continue" round trip before each upload.
-    add("Expect:");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
 
     curl_multi_add_handle(multi, e);
