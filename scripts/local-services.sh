@@ -136,6 +136,7 @@ EOF
 port_free() {
   "$PY" -c 'import socket,sys
 s=socket.socket()
+s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
 try: s.bind(("127.0.0.1",int(sys.argv[1])))
 except OSError: sys.exit(1)' "$1"
 }
