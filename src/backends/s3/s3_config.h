@@ -27,11 +27,12 @@ struct S3Settings {
   double connect_timeout_seconds = 5.0;
   double timeout_seconds = 120.0;  // whole request
   double stall_seconds = 60.0;     // abort a transfer that moves no byte for this long
+  std::size_t buffer_pool_bytes = std::size_t{128} << 20;  // idle receive buffers kept
 };
 
 // Parses `options` (name, endpoint_url, verify, profile_name, region and the
 // transport knobs max_in_flight, max_retries, retry_base, retry_cap,
-// connect_timeout, timeout, stall_timeout) and resolves what is left from the
+// connect_timeout, timeout, stall_timeout, buffer_pool_mb) and resolves what is left from the
 // environment and the AWS shared files:
 //  - credentials: an explicit profile_name -> that profile of
 //    AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) or AWS_CONFIG_FILE
