@@ -499,11 +499,11 @@ class S3Backend final : public Backend {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < replies.size(); ++i) {
       const auto& rr = replies[i];
-      if (rr.ok()) {
+      if (rr.ok() && !rr.overflow) {
         const std::string_view body(rr.data ? reinterpret_cast<const char*>(rr.data->data()) : "",
                                     rr.data_size);
         if (body == codec::kSignature) out.push_back(buckets[i]);
-      } else if (rr.status != 404 && rr.status != 403) {
+      } else if (!rr.ok() && rr.status != 404 && rr.status != 403) {
         state_->fail(rr, "bucket '" + buckets[i] + "': GET dataset_root");
       }
     }

@@ -154,43 +154,6 @@ S3Settings resolve_settings(const std::string& name, const Options& options) {
                    creds_path + " nor " + config_path);
   }
 
-  // Credentials. As botocore: an explicit profile skips the environment;
-  // we still fall back to it for an explicit "default" that has no keys, as
-  // the Python API always passes profile_name='default'.
-  auto from_profile = [&]() -> bool {
-    for (const auto* sec : {cred_sec, conf_sec}) {
-      const std::string ak = lookup(sec, "aws_access_key_id");
-      const std::string sk = lookup(sec, "aws_secret_access_key");
-      if (!ak.empty() && !sk.empty()) {
-        s.access_key = ak;
-        s.secret_key = sk;
-        s.session_token = lookup(sec, "aws_session_token");
-        return true;
-      }
-    }
-    return false;
-  };
-  auto from_env = [&]() -> bool {
-    const auto ak = env("AWS_ACCESS_KEY_ID");
-    const auto sk = env("AWS_SECRET_ACCESS_KEY");
-    if (!ak || !sk) return false;
-    s.access_key = *ak;
-    s.secret_key = *sk;
-    s.session_token = env("AWS_SESSION_TOKEN").value_or(env("AWS_SECURITY_TOKEN").value_or(""));
-    return true;
-  };
-  bool found = false;
-  if (opt_profile) {
-    found = from_profile() || (s.profile_name == "default" && from_env());
-  } else {
-    found = from_env() || from_profile();
-  }
-  if (!found) {
-    throw PermissionDenied("s3 backend '" + name +
-                           "': no credentials (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
-                           "profile '" + s.profile_name + "' in " + creds_path + ")");
-  }
-
   // Region.
   if (opt_region) {
     s.region = *opt_region;
@@ -259,6 +222,44 @@ S3Settings resolve_settings(const std::string& name, const Options& options) {
       }
     }
   }
+  // Credentials last, so option errors surface first. As botocore, an
+  // explicit profile skips the environment; we still fall back to it for an
+  // explicit "default" without keys, as the Python API always passes
+  // profile_name='default'.
+  auto from_profile = [&]() -> bool {
+    for (const auto* sec : {cred_sec, conf_sec}) {
+      const std::string ak = lookup(sec, "aws_access_key_id");
+      const std::string sk = lookup(sec, "aws_secret_access_key");
+      if (!ak.empty() && !sk.empty()) {
+        s.access_key = ak;
+        s.secret_key = sk;
+        s.session_token = lookup(sec, "aws_session_token");
+        return true;
+      }
+    }
+    return false;
+  };
+  auto from_env = [&]() -> bool {
+    const auto ak = env("AWS_ACCESS_KEY_ID");
+    const auto sk = env("AWS_SECRET_ACCESS_KEY");
+    if (!ak || !sk) return false;
+    s.access_key = *ak;
+    s.secret_key = *sk;
+    s.session_token = env("AWS_SESSION_TOKEN").value_or(env("AWS_SECURITY_TOKEN").value_or(""));
+    return true;
+  };
+  bool found = false;
+  if (opt_profile) {
+    found = from_profile() || (s.profile_name == "default" && from_env());
+  } else {
+    found = from_env() || from_profile();
+  }
+  if (!found) {
+    throw PermissionDenied("s3 backend '" + name +
+                           "': no credentials (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                           "profile '" + s.profile_name + "' in " + creds_path + ")");
+  }
+
   return s;
 }
 

@@ -420,7 +420,9 @@ struct Transport::Impl {
     --active;
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    t->response.status = code == CURLE_OK ? status : 0;
+    // An overflow aborted a response that did arrive: keep its status so the
+    // caller can tell "too big" from "unreachable".
+    t->response.status = code == CURLE_OK || t->response.overflow ? status : 0;
     t->response.curl_code = code;
     if (code != CURLE_OK) {
       t->response.transport_error =
