@@ -31,6 +31,8 @@ class Connection {
   explicit Connection(ConnectionConfig config);
   Connection(std::string name, Options options = {}, std::string backend = "ram",
              std::string engine = "cpu", Options engine_options = {});
+  // Over an existing backend and engine (wrappers, tests). Not connected yet.
+  Connection(std::shared_ptr<Backend> backend, std::shared_ptr<Engine> engine);
   ~Connection();
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;

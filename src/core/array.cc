@@ -1,0 +1,71 @@
+#include "dosna/array.h"
+
+#include <cstring>
+
+#include "core/copy.h"
+
+namespace dosna {
+
+std::int64_t shape_size(const Shape& shape) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+std::vector<std::int64_t> contiguous_strides(const Shape& shape, std::size_t itemsize) {
+  std::vector<std::int64_t> strides(shape.size());
+  std::int64_t s = static_cast<std::int64_t>(itemsize);
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= std::max<std::int64_t>(shape[d], 1);
+  }
+  return strides;
+}
+
+NdArray NdArray::uninitialized(DType dtype, Shape shape) {
+  for (auto d : shape)
+    if (d < 0) throw InvalidArgument("negative dimension in shape " + shape_to_string(shape));
+  NdArray a;
+  a.dtype_ = dtype;
+  a.size_ = shape_size(shape);
+  a.shape_ = std::move(shape);
+  a.data_.reset(new std::byte[std::max<std::size_t>(a.nbytes(), 1)]);
+  return a;
+}
+
+NdArray::NdArray(DType dtype, Shape shape) : NdArray(uninitialized(dtype, std::move(shape))) {
+  std::memset(data_.get(), 0, nbytes());
+}
+
+NdArray NdArray::filled(DType dtype, Shape shape, const Scalar& value) {
+  NdArray a = uninitialized(dtype, std::move(shape));
+  fill_bytes(a.bytes(), a.size(), dtype, value);
+  return a;
+}
+
+NdArray NdArray::copy() const {
+  NdArray a = uninitialized(dtype_, shape_);
+  std::memcpy(a.bytes(), bytes(), nbytes());
+  return a;
+}
+
+NdArray NdArray::reshaped(Shape shape) && {
+  if (shape_size(shape) != size_)
+    throw InvalidArgument("cannot reshape array of shape " + shape_to_string(shape_) +
+                          " into shape " + shape_to_string(shape));
+  shape_ = std::move(shape);
+  return std::move(*this);
+}
+
+void NdArray::check_type(DType requested) const {
+  if (!(requested == dtype_))
+    throw InvalidArgument("array of dtype " + dtype_.str() + " accessed as " + requested.str());
+}
+
+ArrayView broadcast_scalar(const Scalar& value, DType dtype, const Shape& shape,
+                           std::byte* storage) {
+  value.store(dtype, storage);
+  return {dtype, shape, storage, std::vector<std::int64_t>(shape.size(), 0)};
+}
+
+}  // namespace dosna

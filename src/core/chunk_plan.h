@@ -1,0 +1,44 @@
+// The chunk plan: which chunks a normalised selection touches and, for each,
+// the sub-box inside the chunk and where it lands in the selection's box.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dosna/selection.h"
+
+namespace dosna {
+
+// One chunk's share of one axis.
+struct AxisSegment {
+  std::int64_t chunk = 0;           // chunk coordinate on this axis
+  std::int64_t box_offset = 0;      // first position in the selection's box
+  std::int64_t count = 0;           // positions in this chunk
+  std::int64_t in_chunk_start = 0;  // first position inside the chunk
+};
+
+// One touched chunk: the cartesian product of one segment per axis.
+struct ChunkTask {
+  ChunkIndex index;
+  std::vector<std::int64_t> box_offset, count, in_chunk_start;
+};
+
+class ChunkPlan {
+ public:
+  ChunkPlan(const NormalizedSelection& selection, const Shape& shape, const Shape& chunk_size);
+
+  std::int64_t size() const { return size_; }  // number of touched chunks
+  ChunkTask task(std::int64_t t) const;         // t in [0, size()), C order over chunks
+  const std::vector<std::int64_t>& steps() const { return steps_; }
+  // Whether task `t` covers every element of its chunk that lies inside the
+  // dataset (so a write needs no read of the old chunk).
+  bool covers_chunk(const ChunkTask& task) const;
+
+ private:
+  std::vector<std::vector<AxisSegment>> axes_;
+  std::vector<std::int64_t> steps_;
+  Shape shape_, chunk_size_;
+  std::int64_t size_ = 0;
+};
+
+}  // namespace dosna

@@ -1,0 +1,131 @@
+#include "dosna/connection.h"
+
+#include "core/dataset_state.h"
+#include "dosna/registry.h"
+
+namespace dosna {
+
+struct Connection::Impl {
+  ConnectionConfig config;
+  std::shared_ptr<Backend> backend;
+  std::shared_ptr<Engine> engine;
+  bool closed = false;  // disconnect() was called explicitly
+
+  std::string describe() const {
+    return std::string(backend->kind()) + " store '" + backend->name() + "'";
+  }
+  // The original connects on first use; keep users' scripts working, but a
+  // connection closed on purpose stays closed.
+  void ensure_connected() {
+    if (backend->connected()) return;
+    if (closed) throw ConnectionError(describe() + ": the connection is closed");
+    backend->connect();
+  }
+};
+
+namespace {
+
+void refuse_unshared(const Backend& backend, const Engine& engine) {
+  if (backend.kind() == "ram" && engine.multi_process())
+    throw NotSupported("the ram backend cannot be used with the " + std::string(engine.kind()) +
+                       " engine: every process would hold its own private copy of the data");
+}
+
+}  // namespace
+
+Connection::Connection(ConnectionConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->engine = make_engine(config.engine, config.engine_options);
+  impl_->backend = make_backend(config.backend, config.name, config.options);
+  refuse_unshared(*impl_->backend, *impl_->engine);
+  impl_->config = std::move(config);
+}
+
+Connection::Connection(std::string name, Options options, std::string backend, std::string engine,
+                       Options engine_options)
+    : Connection(ConnectionConfig{std::move(name), std::move(backend), std::move(options),
+                                  std::move(engine), std::move(engine_options)}) {}
+
+Connection::Connection(std::shared_ptr<Backend> backend, std::shared_ptr<Engine> engine)
+    : impl_(std::make_unique<Impl>()) {
+  refuse_unshared(*backend, *engine);
+  impl_->config.name = backend->name();
+  impl_->config.backend = std::string(backend->kind());
+  impl_->config.engine = std::string(engine->kind());
+  impl_->backend = std::move(backend);
+  impl_->engine = std::move(engine);
+}
+
+Connection::~Connection() {
+  if (impl_) impl_->backend->disconnect();
+}
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+
+void Connection::connect() {
+  impl_->closed = false;
+  impl_->backend->connect();
+}
+void Connection::disconnect() noexcept {
+  impl_->closed = true;
+  impl_->backend->disconnect();
+}
+bool Connection::connected() const { return impl_->backend->connected(); }
+
+const std::string& Connection::name() const { return impl_->config.name; }
+const ConnectionConfig& Connection::config() const { return impl_->config; }
+Backend& Connection::backend() const { return *impl_->backend; }
+Engine& Connection::engine() const { return *impl_->engine; }
+int Connection::mpi_rank() const { return impl_->engine->rank(); }
+int Connection::mpi_size() const { return impl_->engine->size(); }
+bool Connection::mpi_is_root() const { return impl_->engine->is_root(); }
+
+Dataset Connection::create_dataset(const std::string& name, const Shape& shape, DType dtype,
+                                   const Shape& chunk_size, const Scalar& fillvalue) {
+  impl_->ensure_connected();
+  DatasetMeta meta{shape, dtype, fillvalue, chunk_size.empty() ? shape : chunk_size};
+  if (chunk_size.empty())
+    for (auto& c : meta.chunk_size) c = std::max<std::int64_t>(c, 1);
+  if (name.empty()) throw InvalidArgument(impl_->describe() + ": dataset name is empty");
+  meta.validate(name);
+  impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
+  return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
+}
+
+Dataset Connection::create_dataset(const std::string& name, ArrayView data, const Shape& chunk_size,
+                                   const Scalar& fillvalue) {
+  Dataset ds = create_dataset(name, data.shape, data.dtype, chunk_size, fillvalue);
+  try {
+    ds.load(data);
+  } catch (...) {
+    try {
+      ds.remove();
+    } catch (...) {
+    }
+    throw;
+  }
+  return ds;
+}
+
+Dataset Connection::get_dataset(const std::string& name) const {
+  impl_->ensure_connected();
+  auto meta = impl_->backend->read_dataset(name);
+  if (!meta)
+    throw DatasetNotFound("dataset '" + name + "' not found in " + impl_->describe());
+  return Dataset(std::make_shared<detail::DatasetState>(name, *meta, impl_->backend, impl_->engine));
+}
+
+bool Connection::has_dataset(const std::string& name) const {
+  impl_->ensure_connected();
+  return impl_->backend->read_dataset(name).has_value();
+}
+
+void Connection::del_dataset(const std::string& name) {
+  get_dataset(name).remove();
+}
+
+std::vector<std::string> Connection::list_datasets() const {
+  impl_->ensure_connected();
+  return impl_->backend->list_datasets();
+}
+
+}  // namespace dosna

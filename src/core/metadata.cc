@@ -1,0 +1,88 @@
+// DatasetMeta, Buffer and the default (looping) ChunkStore batch methods.
+#include <cstring>
+#include <limits>
+
+#include "dosna/backend.h"
+#include "dosna/errors.h"
+
+namespace dosna {
+
+Shape DatasetMeta::chunk_grid() const {
+  Shape grid(shape.size());
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    grid[d] = chunk_size[d] > 0 ? (shape[d] + chunk_size[d] - 1) / chunk_size[d] : 0;
+  return grid;
+}
+
+std::int64_t DatasetMeta::total_chunks() const {
+  std::int64_t n = 1;
+  for (auto g : chunk_grid()) n *= g;
+  return n;
+}
+
+std::size_t DatasetMeta::chunk_nbytes() const {
+  std::size_t n = dtype.itemsize();
+  for (auto c : chunk_size) n *= static_cast<std::size_t>(c);
+  return n;
+}
+
+void DatasetMeta::validate(std::string_view dataset) const {
+  const std::string who = "dataset '" + std::string(dataset) + "'";
+  if (shape.empty()) throw InvalidArgument(who + ": shape must have at least one dimension");
+  if (chunk_size.size() != shape.size())
+    throw InvalidArgument(who + ": chunk_size " + shape_to_string(chunk_size) + " has " +
+                          std::to_string(chunk_size.size()) + " dimensions, shape " +
+                          shape_to_string(shape) + " has " + std::to_string(shape.size()));
+  constexpr std::uint64_t kLimit = std::uint64_t{1} << 62;
+  std::uint64_t elements = 1, chunk_elements = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0)
+      throw InvalidArgument(who + ": negative extent in shape " + shape_to_string(shape));
+    if (chunk_size[d] < 1)
+      throw InvalidArgument(who + ": chunk_size " + shape_to_string(chunk_size) +
+                            " must be at least 1 on every axis");
+    auto mul = [&](std::uint64_t& acc, std::int64_t v) {
+      if (v != 0 && acc > kLimit / static_cast<std::uint64_t>(v))
+        throw InvalidArgument(who + ": shape " + shape_to_string(shape) + " with chunk_size " +
+                              shape_to_string(chunk_size) + " is too large to address");
+      acc *= static_cast<std::uint64_t>(v);
+    };
+    mul(elements, shape[d]);
+    mul(chunk_elements, chunk_size[d]);
+  }
+  if (chunk_elements > kLimit / dtype.itemsize() || elements > kLimit / dtype.itemsize())
+    throw InvalidArgument(who + ": byte size overflows");
+}
+
+std::shared_ptr<Buffer> Buffer::allocate(std::size_t size) {
+  auto b = std::make_shared<Buffer>();
+  b->data_.reset(new std::byte[std::max<std::size_t>(size, 1)]);
+  b->size_ = size;
+  return b;
+}
+
+void ChunkStore::get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out) {
+  for (std::size_t i = 0; i < indices.size(); ++i) out[i] = get(indices[i]);
+}
+
+void ChunkStore::put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data) {
+  for (std::size_t i = 0; i < indices.size(); ++i) put(indices[i], data[i]);
+}
+
+ChunkData ChunkStore::get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) {
+  ChunkData whole = get(index);
+  if (!whole) return nullptr;
+  if (offset + length > whole->size())
+    throw IoError("chunk range " + std::to_string(offset) + "+" + std::to_string(length) +
+                  " beyond a payload of " + std::to_string(whole->size()) + " bytes");
+  auto part = Buffer::allocate(length);
+  std::memcpy(part->data(), whole->data() + offset, length);
+  return part;
+}
+
+void ChunkStore::update(const ChunkIndex& index,
+                        const std::function<ChunkData(const ChunkData& current)>& modify) {
+  put(index, modify(get(index)));
+}
+
+}  // namespace dosna

@@ -1,0 +1,273 @@
+#include "dosna/scalar.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "dosna/errors.h"
+
+namespace dosna {
+namespace {
+
+// Python's float repr: shortest round-trip digits; positional notation for
+// exponents in [-4, 16), scientific otherwise; always shows it is a float.
+std::string python_float_repr(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);
+  const auto epos = sci.find('e');
+  std::string mant = sci.substr(0, epos);
+  const int exp = std::stoi(sci.substr(epos + 1));
+  const bool negative = mant[0] == '-';
+  if (negative) mant.erase(0, 1);
+  std::string digits;
+  for (char c : mant)
+    if (c != '.') digits += c;
+  std::string out;
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) {
+      out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+    } else if (static_cast<int>(digits.size()) <= exp + 1) {
+      out = digits + std::string(static_cast<std::size_t>(exp + 1) - digits.size(), '0') + ".0";
+    } else {
+      out = digits.substr(0, static_cast<std::size_t>(exp + 1)) + "." +
+            digits.substr(static_cast<std::size_t>(exp + 1));
+    }
+  } else {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char e[16];
+    std::snprintf(e, sizeof e, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    out += e;
+  }
+  return negative ? "-" + out : out;
+}
+
+// Python's repr of a complex component inside "(a+bj)": integral values drop
+// the ".0" ("(1+2j)"), others as float repr.
+std::string python_complex_part(double v) {
+  std::string s = python_float_repr(v);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s;
+}
+
+template <class T>
+T convert_real(double v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    // numpy's unsafe cast: NaN/out of range are implementation-defined; keep it
+    // defined here by saturating.
+    if (std::isnan(v)) return 0;
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
+
+template <class T, class V>
+T convert(const V& v) {
+  if constexpr (std::is_same_v<V, std::complex<double>>) {
+    return convert_real<T>(v.real());
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v != V{};
+  } else if constexpr (std::is_floating_point_v<V> && std::is_integral_v<T>) {
+    return convert_real<T>(v);
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
+template <class T>
+void store_as(const auto& v, std::byte* dst) {
+  T t = convert<T>(v);
+  std::memcpy(dst, &t, sizeof t);
+}
+
+}  // namespace
+
+Scalar Scalar::parse(std::string_view text) {
+  std::string s(text);
+  auto bad = [&] { return InvalidArgument("invalid fill value '" + s + "'"); };
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+  if (s.empty()) throw bad();
+  if (s == "True") return Scalar(true);
+  if (s == "False") return Scalar(false);
+  auto parse_double = [&](std::string t) -> double {
+    if (t == "nan" || t == "+nan" || t == "-nan") return std::numeric_limits<double>::quiet_NaN();
+    if (t == "inf" || t == "+inf") return std::numeric_limits<double>::infinity();
+    if (t == "-inf") return -std::numeric_limits<double>::infinity();
+    double d = 0;
+    const char* first = t.data() + (t[0] == '+' ? 1 : 0);
+    auto r = std::from_chars(first, t.data() + t.size(), d);
+    if (r.ec != std::errc() || r.ptr != t.data() + t.size()) throw bad();
+    return d;
+  };
+  if (s.back() == 'j' || (s.front() == '(' && s.back() == ')')) {  // "(1+2j)", "2j"
+    std::string body = s;
+    if (body.front() == '(') {
+      if (body.back() != ')') throw bad();
+      body = body.substr(1, body.size() - 2);
+    }
+    if (body.empty() || body.back() != 'j') throw bad();
+    body.pop_back();
+    // split at the sign that starts the imaginary part (not an exponent sign)
+    std::size_t split = std::string::npos;
+    for (std::size_t i = body.size(); i-- > 1;) {
+      if ((body[i] == '+' || body[i] == '-') && body[i - 1] != 'e' && body[i - 1] != 'E') {
+        split = i;
+        break;
+      }
+    }
+    if (split == std::string::npos) return Scalar(std::complex<double>(0, parse_double(body)));
+    return Scalar(std::complex<double>(parse_double(body.substr(0, split)),
+                                       parse_double(body.substr(split))));
+  }
+  const bool integral = s.find_first_of(".eEn") == std::string::npos &&
+                        s.find("inf") == std::string::npos;
+  if (integral) {
+    if (s[0] == '-') {
+      std::int64_t v = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw bad();
+      return Scalar(v);
+    }
+    std::uint64_t v = 0;
+    const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+    auto r = std::from_chars(first, s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw bad();
+    if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return Scalar(static_cast<std::int64_t>(v));
+    return Scalar(v);
+  }
+  return Scalar(parse_double(s));
+}
+
+Scalar Scalar::load(DType dtype, const std::byte* src) {
+  auto get = [&]<class T>(T) {
+    T t;
+    std::memcpy(&t, src, sizeof t);
+    return t;
+  };
+  switch (dtype.kind()) {
+    case DTypeKind::kBool: return Scalar(get(bool{}));
+    case DTypeKind::kInt:
+      switch (dtype.itemsize()) {
+        case 1: return Scalar(get(std::int8_t{}));
+        case 2: return Scalar(get(std::int16_t{}));
+        case 4: return Scalar(get(std::int32_t{}));
+        default: return Scalar(get(std::int64_t{}));
+      }
+    case DTypeKind::kUInt:
+      switch (dtype.itemsize()) {
+        case 1: return Scalar(get(std::uint8_t{}));
+        case 2: return Scalar(get(std::uint16_t{}));
+        case 4: return Scalar(get(std::uint32_t{}));
+        default: return Scalar(get(std::uint64_t{}));
+      }
+    case DTypeKind::kFloat:
+      return dtype.itemsize() == 4 ? Scalar(get(float{})) : Scalar(get(double{}));
+    case DTypeKind::kComplex:
+      return dtype.itemsize() == 8 ? Scalar(get(std::complex<float>{}))
+                                   : Scalar(get(std::complex<double>{}));
+  }
+  throw InvalidArgument("unsupported dtype " + dtype.str());
+}
+
+void Scalar::store(DType dtype, std::byte* dst) const {
+  std::visit(
+      [&](const auto& v) {
+        switch (dtype.kind()) {
+          case DTypeKind::kBool: store_as<bool>(v, dst); return;
+          case DTypeKind::kInt:
+            switch (dtype.itemsize()) {
+              case 1: store_as<std::int8_t>(v, dst); return;
+              case 2: store_as<std::int16_t>(v, dst); return;
+              case 4: store_as<std::int32_t>(v, dst); return;
+              default: store_as<std::int64_t>(v, dst); return;
+            }
+          case DTypeKind::kUInt:
+            switch (dtype.itemsize()) {
+              case 1: store_as<std::uint8_t>(v, dst); return;
+              case 2: store_as<std::uint16_t>(v, dst); return;
+              case 4: store_as<std::uint32_t>(v, dst); return;
+              default: store_as<std::uint64_t>(v, dst); return;
+            }
+          case DTypeKind::kFloat:
+            if (dtype.itemsize() == 4) store_as<float>(v, dst);
+            else store_as<double>(v, dst);
+            return;
+          case DTypeKind::kComplex: {
+            std::complex<double> c;
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::complex<double>>) c = v;
+            else c = std::complex<double>(static_cast<double>(v), 0.0);
+            if (dtype.itemsize() == 8) {
+              std::complex<float> f(static_cast<float>(c.real()), static_cast<float>(c.imag()));
+              std::memcpy(dst, &f, sizeof f);
+            } else {
+              std::memcpy(dst, &c, sizeof c);
+            }
+            return;
+          }
+        }
+      },
+      value_);
+}
+
+std::string Scalar::repr(DType dtype) const {
+  std::byte buf[16];
+  store(dtype, buf);
+  const Scalar typed = load(dtype, buf);
+  return std::visit(
+      [&](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool>) return v ? "True" : "False";
+        else if constexpr (std::is_same_v<V, double>) {
+          if (dtype.itemsize() == 4) {
+            // float32 values print with float32's shortest digits, as numpy does
+            char b[64];
+            auto r = std::to_chars(b, b + sizeof b, static_cast<float>(v));
+            const double shortest = std::strtod(std::string(b, r.ptr).c_str(), nullptr);
+            return python_float_repr(shortest);
+          }
+          return python_float_repr(v);
+        } else if constexpr (std::is_same_v<V, std::complex<double>>) {
+          std::string re = python_complex_part(v.real());
+          std::string im = python_complex_part(v.imag());
+          if (im[0] != '-') im = "+" + im;
+          if (v.real() == 0 && !std::signbit(v.real())) return im.substr(im[0] == '+' ? 1 : 0) + "j";
+          return "(" + re + im + "j)";
+        } else {
+          return std::to_string(v);
+        }
+      },
+      typed.value_);
+}
+
+double Scalar::as_double() const {
+  return std::visit(
+      [](const auto& v) -> double {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::complex<double>>) return v.real();
+        else return static_cast<double>(v);
+      },
+      value_);
+}
+
+std::complex<double> Scalar::as_complex() const {
+  return std::visit(
+      [](const auto& v) -> std::complex<double> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::complex<double>>) return v;
+        else return {static_cast<double>(v), 0.0};
+      },
+      value_);
+}
+
+bool Scalar::is_integer() const { return value_.index() <= 2; }
+
+}  // namespace dosna
