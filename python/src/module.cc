@@ -353,6 +353,7 @@ struct ParsedKey {
   dosna::Selection selection;
   std::vector<char> kinds;  // per item: 'i'nt, 's'lice, 'e'llipsis, 'n'ewaxis
   bool has_newaxis = false;
+  bool has_ellipsis = false;  // numpy then returns a 0-d array, not a scalar
 };
 
 std::optional<std::int64_t> slice_part(PyObject* o) {
@@ -385,6 +386,7 @@ void parse_item(PyObject* o, std::vector<dosna::IndexItem>& items, ParsedKey& ke
   if (o == Py_Ellipsis) {
     items.emplace_back(dosna::ellipsis);
     key.kinds.push_back('e');
+    key.has_ellipsis = true;
     return;
   }
   if (o == Py_None) {
@@ -508,7 +510,7 @@ struct PyDataChunk {
 
 py::object read_dataset(const PyDataset& self, py::handle key) {
   Resolved r = resolve(key, self.ds.shape(), self.ds.name());
-  if (r.result.empty()) {  // all integers: a numpy scalar, as numpy returns
+  if (r.result.empty() && !r.key.has_ellipsis) {  // integers only: a numpy scalar, like numpy
     alignas(16) std::byte buf[16];
     {
       py::gil_scoped_release nogil;
@@ -603,6 +605,13 @@ py::object dataset_object(const py::object& con_obj, dosna::Dataset ds) {
   return py::cast(PyDataset(std::move(ds), con_obj));
 }
 
+// The seed README uses a Connection without calling connect() first (the
+// original's backends connect lazily): dataset operations connect on demand.
+dosna::Connection& connected(PyConnection& c) {
+  if (!c.con->connected()) c.con->connect();
+  return *c.con;
+}
+
 PyConnection& con_of(const py::object& o) { return o.cast<PyConnection&>(); }
 
 // mpi rank/size/barrier without mpi4py: the mpi engine's world communicator.
@@ -692,7 +701,7 @@ PYBIND11_MODULE(_dosna, m) {
                std::optional<dosna::Dataset> ds;
                {
                  py::gil_scoped_release nogil;
-                 ds.emplace(c.con->create_dataset(name, view, chunks, fill));
+                 ds.emplace(connected(c).create_dataset(name, view, chunks, fill));
                }
                return dataset_object(self, std::move(*ds));
              }
@@ -701,7 +710,7 @@ PYBIND11_MODULE(_dosna, m) {
              std::optional<dosna::Dataset> ds;
              {
                py::gil_scoped_release nogil;
-               ds.emplace(c.con->create_dataset(name, s, dt, chunks, fill));
+               ds.emplace(connected(c).create_dataset(name, s, dt, chunks, fill));
              }
              return dataset_object(self, std::move(*ds));
            })
@@ -711,7 +720,7 @@ PYBIND11_MODULE(_dosna, m) {
              std::optional<dosna::Dataset> ds;
              {
                py::gil_scoped_release nogil;
-               ds.emplace(c.con->get_dataset(name));
+               ds.emplace(connected(c).get_dataset(name));
              }
              return dataset_object(self, std::move(*ds));
            })
@@ -721,28 +730,28 @@ PYBIND11_MODULE(_dosna, m) {
              std::optional<dosna::Dataset> ds;
              {
                py::gil_scoped_release nogil;
-               ds.emplace(c.con->get_dataset(name));
+               ds.emplace(connected(c).get_dataset(name));
              }
              return dataset_object(self, std::move(*ds));
            })
       .def("has_dataset",
            [](PyConnection& c, const std::string& name) {
              py::gil_scoped_release nogil;
-             return c.con->has_dataset(name);
+             return connected(c).has_dataset(name);
            })
       .def("__contains__",
            [](PyConnection& c, const std::string& name) {
              py::gil_scoped_release nogil;
-             return c.con->has_dataset(name);
+             return connected(c).has_dataset(name);
            })
       .def("del_dataset",
            [](PyConnection& c, const std::string& name) {
              py::gil_scoped_release nogil;
-             c.con->del_dataset(name);
+             connected(c).del_dataset(name);
            })
       .def("list_datasets", [](PyConnection& c) {
         py::gil_scoped_release nogil;
-        return c.con->list_datasets();
+        return connected(c).list_datasets();
       });
 
   py::class_<PyDataset>(m, "Dataset", py::dynamic_attr())
@@ -915,7 +924,7 @@ PYBIND11_MODULE(_dosna, m) {
       py::gil_scoped_release nogil;
       out.emplace(c.chunk.read(r.key.selection));
     }
-    if (r.result.empty()) return scalar_to_python(dosna::Scalar::load(c.dtype, out->bytes()), c.dtype);
+    if (r.result.empty() && !r.key.has_ellipsis) return scalar_to_python(dosna::Scalar::load(c.dtype, out->bytes()), c.dtype);
     if (r.key.has_newaxis) out.emplace(std::move(*out).reshaped(r.result));
     return ndarray_to_numpy(std::move(*out));
   };

@@ -38,3 +38,4 @@ def get_backend(name=None):
     if name is not None:
         use_backend(name)
     return _current
+from . import base  # noqa: E402,F401  (dosna.backends.base.DatasetNotFoundError)
