@@ -48,27 +48,34 @@ def main():
         ds = con.create_dataset(dsname, data=data, chunk_size=(6, 5, 4), fillvalue=-1)
         assert ds.mpi_rank == rank and ds.mpi_size == size
         np.testing.assert_array_equal(ds[...], data)
+        mpi_barrier()  # everyone has checked before anyone writes
 
-        # Slicing is per rank: each writes its own rows.
-        ds[rank::size] = rank + 100
-        mpi_barrier()
+        # Slicing is per rank: each writes its own chunk-aligned slabs of 6
+        # rows (ranks never share a chunk: cross-process writes to one chunk
+        # are not atomic on every backend).
         ref = data.copy()
-        for r in range(size):
-            ref[r::size] = r + 100
+        for i, start in enumerate(range(0, data.shape[0], 6)):
+            if i % size == rank:
+                ds[start:start + 6] = rank + 100
+            ref[start:start + 6] = i % size + 100
+        mpi_barrier()
         np.testing.assert_array_equal(ds[...], ref)
         mpi_barrier()
 
         ds.apply(lambda c: c * 2)   # chunks split across ranks
         mpi_barrier()
         np.testing.assert_array_equal(ds[...], ref * 2)
+        mpi_barrier()
 
         out = ds.map(lambda c: c + 1, dsname + '-map')
         mpi_barrier()
         np.testing.assert_array_equal(out[...], ref * 2 + 1)
+        mpi_barrier()
 
         ds.load(data)
         mpi_barrier()
         np.testing.assert_array_equal(ds[...], data)
+        mpi_barrier()
 
         ds.clear()
         mpi_barrier()
@@ -82,4 +89,13 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except BaseException:
+        # A failing rank must not leave the others waiting in a barrier:
+        # exiting without MPI_Finalize makes mpiexec abort the whole job.
+        import traceback
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)

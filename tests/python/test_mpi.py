@@ -42,7 +42,7 @@ def test_mpi_script(backend, mpi4py_first, tmp_path):
     cmd = ['mpiexec', '--allow-run-as-root', '--oversubscribe', '-n', str(NPROC),
            '/usr/bin/python3', os.path.join(HERE, 'mpi_script.py')] + args
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=300, universal_newlines=True)
+                          timeout=120, universal_newlines=True)
     assert proc.returncode == 0, proc.stdout
     for rank in range(NPROC):
         assert 'rank {} of {} ok'.format(rank, NPROC) in proc.stdout, proc.stdout
