@@ -688,7 +688,7 @@ PYBIND11_MODULE(_dosna, m) {
              PyConnection& c = con_of(self);
              Shape chunks;
              if (!chunk_size.is_none()) chunks = shape_from_python(chunk_size, "chunk_size");
-             dosna::Scalar fill = scalar_from_python(fillvalue);
+             dosna::Scalar fill = fillvalue.is_none() ? dosna::Scalar(0) : scalar_from_python(fillvalue);
              if (!data.is_none()) {
                DType dt = dtype_from_python(dtype);
                py::object arr = as_array(data, descr_of(dt));
