@@ -32,9 +32,11 @@ std::string lower_extension(const std::string& path) {
 
 bool is_h5(const std::string& ext) { return ext == ".h5" || ext == ".hdf5" || ext == ".hdf"; }
 
+#ifndef DOSNA_CLI_HDF5
 [[noreturn]] void no_h5(const std::string& path) {
   throw NotBuilt("file '" + path + "': HDF5 files need the hdf5 part, which this dosna lacks");
 }
+#endif
 
 // Fills every chunk of `dst` from `read_box`, which returns a view of the
 // source box [start, start+count) (it may use `scratch`, an array of that
@@ -243,7 +245,7 @@ int cmd_export(const Args& args) {
     const std::string header = make_npy_header(dtype, src.shape());
     const std::string tmp = args.file + ".part-" + std::to_string(::getpid());
     try {
-      MappedFile out = MappedFile::create(tmp, header.size() + total);
+      MappedFile out = MappedFile::create(tmp, header.size() + total, args.file);
       std::memcpy(out.data(), header.data(), header.size());
       std::byte* base = out.data() + header.size();
       const auto strides = contiguous_strides(src.shape(), dtype.itemsize());

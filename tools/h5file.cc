@@ -125,7 +125,7 @@ H5Reader::H5Reader(const std::string& path, const std::string& h5path) : path_(p
   h5path_ = h5path;
   if (h5path_.empty()) {
     std::vector<std::string> found;
-    H5Ovisit(file_, H5_INDEX_NAME, H5_ITER_NATIVE, collect_dataset, &found, H5O_INFO_BASIC);
+    H5Ovisit2(file_, H5_INDEX_NAME, H5_ITER_NATIVE, collect_dataset, &found, H5O_INFO_BASIC);
     if (found.size() != 1) {
       std::string list;
       for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;

@@ -130,6 +130,17 @@ int main(int argc, char** argv) {
 
   for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl}) add_common(sub, a);
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known |= sub->get_name() == argv[1];
+    }
+    if (!known)
+      return fail(dosna::cli::kExitUsage,
+                  "unknown command '" + std::string(argv[1]) + "' (commands: " + names + ")");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -39,21 +39,22 @@ MappedFile MappedFile::open_read(const std::string& path) {
   return MappedFile(path, static_cast<std::byte*>(p), size);
 }
 
-MappedFile MappedFile::create(const std::string& path, std::size_t size) {
+MappedFile MappedFile::create(const std::string& path, std::size_t size,
+                              const std::string& shown) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw_errno(errno, "file '" + path + "'");
+  if (fd < 0) throw_errno(errno, "file '" + shown + "'");
   // Reserve the blocks now: a full disk is an error here, not a SIGBUS later.
   int err = ::ftruncate(fd, static_cast<off_t>(size)) == 0 ? 0 : errno;
   if (err == 0 && size) err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
   if (err != 0) {
     ::close(fd);
-    throw_errno(err, "file '" + path + "'");
+    throw_errno(err, "file '" + shown + "'");
   }
   void* p = size ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                  : &empty_file_byte;
   err = errno;
   ::close(fd);
-  if (p == MAP_FAILED) throw_errno(err, "file '" + path + "'");
+  if (p == MAP_FAILED) throw_errno(err, "file '" + shown + "'");
   return MappedFile(path, static_cast<std::byte*>(p), size);
 }
 

@@ -12,8 +12,9 @@ class MappedFile {
   // Maps an existing file read-only. Throws NotFound / PermissionDenied /
   // IoError naming the path.
   static MappedFile open_read(const std::string& path);
-  // Creates (truncating) a file of `size` bytes mapped read-write.
-  static MappedFile create(const std::string& path, std::size_t size);
+  // Creates (truncating) a file of `size` bytes mapped read-write. Errors
+  // name `shown` (the final name when `path` is a temporary one).
+  static MappedFile create(const std::string& path, std::size_t size, const std::string& shown);
 
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&&) = delete;
