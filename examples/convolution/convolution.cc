@@ -125,6 +125,11 @@ int run(const Args& args) {
     if (v < 1) throw InvalidArgument("--chunk-sizes: " + std::to_string(v) + " must be >= 1");
 
   Connection con(cfg);
+  if (cfg.backend == "hdf5") {
+    // The original's hdf5 connection made its directory; ours expects it.
+    const auto dir = cfg.options.count("directory") ? cfg.options.at("directory") : ".";
+    con.engine().run_on_root([&] { std::filesystem::create_directories(std::filesystem::path(dir) / cfg.name); });
+  }
   con.connect();
   Engine& eng = con.engine();
   const int nproc = eng.size();
