@@ -19,9 +19,11 @@ for backend in $BACKENDS; do
   echo "-- convolution check: $backend x $ENGINE"
   conn="$WORK/$backend-store"
   [ "$backend" = ram ] && conn=conv-check
+  rc=0
   $PY tests/convolution/check_convolution.py build/bin "$WORK/$backend" "$backend" "$ENGINE" "$conn" \
-    | grep -v '^ok' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "convolution check failed on $backend" >&2; status=1; }
+    >"$WORK/$backend.log" 2>&1 || rc=$?
+  grep -v '^ok\|^\[' "$WORK/$backend.log"
+  [ "$rc" -eq 0 ] || { echo "convolution check failed on $backend (exit $rc)" >&2; status=1; }
 done
 if [ -x build/bin/dosna-convolution ] && command -v mpiexec >/dev/null && [ -d src/engines/mpi ] && [ -d src/backends/hdf5 ]; then
   echo "-- convolution under mpiexec -n 2 (hdf5)"
