@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/chunk_grid.h"
 #include "core/chunk_locks.h"
 #include "core/chunk_plan.h"
 #include "core/copy.h"
@@ -41,7 +42,10 @@ std::string DatasetState::describe() const {
 
 namespace {
 
+using detail::chunk_box;
+using detail::ChunkBox;
 using detail::DatasetState;
+using detail::unravel;
 
 // Chunks per batch: big enough to keep a backend's asynchronous requests in
 // flight, small enough that every worker gets several batches. A single
@@ -70,36 +74,10 @@ void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn) {
   else engine.run_local(batches, task);
 }
 
-ChunkIndex unravel(std::int64_t flat, const Shape& grid) {
-  ChunkIndex idx(grid.size());
-  for (std::size_t d = grid.size(); d-- > 0;) {
-    idx[d] = flat % grid[d];
-    flat /= grid[d];
-  }
-  return idx;
-}
-
 std::int64_t offset_of(const std::vector<std::int64_t>& pos, const std::vector<std::int64_t>& strides) {
   std::int64_t off = 0;
   for (std::size_t d = 0; d < pos.size(); ++d) off += pos[d] * strides[d];
   return off;
-}
-
-// The part of chunk `index` inside the dataset: its start and extent.
-struct ChunkBox {
-  std::vector<std::int64_t> start, count;
-  bool edge = false;
-};
-ChunkBox chunk_box(const DatasetMeta& meta, const ChunkIndex& index) {
-  ChunkBox box;
-  for (std::size_t d = 0; d < index.size(); ++d) {
-    const std::int64_t lo = index[d] * meta.chunk_size[d];
-    const std::int64_t n = std::min(meta.chunk_size[d], meta.shape[d] - lo);
-    box.start.push_back(lo);
-    box.count.push_back(n);
-    box.edge |= n != meta.chunk_size[d];
-  }
-  return box;
 }
 
 void check_payload(const DatasetState& st, const ChunkIndex& index, const ChunkData& data) {
