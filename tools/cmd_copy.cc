@@ -162,6 +162,7 @@ int cmd_cp(const Args& args) {
           progress);
       written = dst.total_chunks();
     }
+    if (args.stats) progress.print_stats("cp");
   }
   check_same_meta(src, dst_con, dst_name, chunks);
   const std::int64_t stored = dst.stored_chunks();
@@ -197,6 +198,7 @@ int cmd_import(const Args& args) {
           return ArrayView{header.dtype, count, whole.data + offset, strides};
         },
         progress);
+    if (args.stats) progress.print_stats("import");
     return 0;
   }
   if (is_h5(ext)) {
@@ -218,6 +220,7 @@ int cmd_import(const Args& args) {
           return scratch.view();
         },
         progress);
+    if (args.stats) progress.print_stats("import");
     return 0;
 #else
     no_h5(args.file);
@@ -260,6 +263,7 @@ int cmd_export(const Args& args) {
                    MutableArrayView{dtype, box.count, base + offset, strides});
           progress.add(nbytes(box.count, dtype.itemsize()));
         });
+        if (args.stats) progress.print_stats("export");
       }
       out.sync();
       if (std::rename(tmp.c_str(), args.file.c_str()) != 0)
@@ -281,6 +285,7 @@ int cmd_export(const Args& args) {
           writer.write(start, count, data.bytes());
         },
         progress);
+    if (args.stats) progress.print_stats("export");
   }
   writer.close();
   return 0;

@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
   bench->set_help_flag();
 
   for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl}) add_common(sub, a);
+  for (auto* sub : {cp, imp, exp})
+    sub->add_flag("--stats", a.stats,
+                  "print {\"op\", \"bytes\", \"seconds\", \"mb_per_s\"} of the data transfer on stdout");
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

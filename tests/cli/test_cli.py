@@ -347,7 +347,9 @@ def test_progress_only_on_a_terminal(tmp_path, store):
     rc, err = run_with_pty_stderr("cp", store, "p", store, "q", "--quiet")
     assert rc == 0 and err == ""
     p = run("export", store, "p", tmp_path / "p2.npy")
-    assert p.stderr == ""
+    assert p.stderr == "" and p.stdout == ""
+    stats = json.loads(run("cp", store, "p", store, "r", "--stats").stdout)
+    assert stats["op"] == "cp" and stats["bytes"] == 64 ** 3 * 4 and stats["seconds"] > 0
 
 
 # ---------------------------------------------------------------- errors
