@@ -404,3 +404,36 @@ def test_bench_passthrough():
     direct = subprocess.run([bench, "--help"], capture_output=True, text=True)
     via = subprocess.run([DOSNA, "bench", "--help"], capture_output=True, text=True)
     assert via.returncode == direct.returncode and via.stdout == direct.stdout
+
+
+def doc_blocks():
+    text = (ROOT / "docs" / "cli.md").read_text()
+    return [b.split("```", 1)[0] for b in text.split("```sh\n")[1:]]
+
+
+def test_docs_examples_run(tmp_path):
+    """The ```sh blocks of docs/cli.md run as written (services when set)."""
+    env = dict(os.environ, PATH=f"{Path(DOSNA).parent}:/usr/bin:{os.environ.get('PATH', '')}")
+    have_services = ceph_store() and s3_store()
+    blocks = doc_blocks()
+    assert len(blocks) == 2
+    p = subprocess.run(["bash", "-euxo", "pipefail", "-c", blocks[0]], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "[128. 129. 130. 131.]]" in p.stdout and (tmp_path / "slice.png").exists()
+    if not have_services:
+        pytest.skip("ceph/s3 not configured: ran the hdf5 example only")
+    s3_demo = s3_store().replace("s3://cli", "s3://demo")
+    for store in (ceph_store(), s3_demo):  # left over by an interrupted run
+        run("rm", store, "cube", "--force")
+    try:
+        # Fewer bench repetitions keep the suite short; the flags pass through.
+        services = blocks[1].replace("--ops create_load,read_full", "--ops create_load --reps 1 --shape 64,64,64")
+        p = subprocess.run(["bash", "-euxo", "pipefail", "-c", services], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        b = export_array(tmp_path, f"hdf5://{tmp_path}/stores/back", "cube")
+        assert (b == np.arange(64 ** 3, dtype="f4").reshape(64, 64, 64)).all()
+    finally:
+        run("rm", ceph_store(), "cube", "--force")
+        run("rm", s3_demo, "cube", "--force")
