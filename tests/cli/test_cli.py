@@ -259,6 +259,31 @@ def test_slice_text(tmp_path, store):
     run("slice", store, "a", "x", code=2)
 
 
+def numpy_print_cases():
+    rng = np.random.default_rng(6)
+    return {
+        "f32": np.array([0.1, 0.25, 3.0], "<f4"),
+        "nonfinite": np.array([np.nan, 1.5, -np.inf], "<f8"),
+        "sci": np.array([1e10, 2.5, 3], "<f8"),
+        "sci_small": np.array([1.5e-7, 2.25e3], "<f8"),
+        "rand32": rng.random((3, 4)).astype("<f4"),
+        "wrapped": rng.random((3, 30)),
+        "summarised": rng.random((20, 20, 20)),
+        "long": np.arange(100, dtype="<i2"),
+        "ints4d": np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5),
+        "bools": rng.random(40) > 0.5,
+        "u64": np.array([2 ** 64 - 1, 3], "<u8"),
+        "cube": rng.integers(-1000, 1000, (7, 30, 12)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(numpy_print_cases()))
+def test_slice_text_matches_numpy_print(tmp_path, store, case):
+    a = numpy_print_cases()[case]
+    import_array(tmp_path, store, "a", a, chunks=tuple(max(1, n // 2) for n in a.shape))
+    assert run("slice", store, "a", "...").stdout.rstrip("\n") == str(a)
+
+
 def read_png(path):
     """A minimal PNG decoder (8-bit greyscale, non-interlaced)."""
     data = Path(path).read_bytes()
