@@ -385,6 +385,10 @@ def test_errors_and_exit_codes(tmp_path, store):
     (tmp_path / "junk.npy").write_bytes(b"not a numpy file at all")
     np.save(tmp_path / "be.npy", np.arange(4, dtype=">f4"))
     np.save(tmp_path / "rec.npy", np.zeros(3, dtype=[("a", "<i4"), ("b", "<f4")]))
+    with h5py.File(tmp_path / "two.h5", "w") as f:
+        f["a"] = np.arange(3)
+        f["g/b"] = np.arange(2)
+        f["s"] = np.array([b"text"])
     cases = [
         (["frobnicate"], 2, "frobnicate"),
         (["ls"], 2, "STORE"),
@@ -402,6 +406,11 @@ def test_errors_and_exit_codes(tmp_path, store):
         (["import", tmp_path / "be.npy", store, "x"], 2, ">f4"),
         (["import", tmp_path / "rec.npy", store, "x"], 2, "structured"),
         (["import", tmp_path / "a.txt", store, "x"], 2, "a.txt"),
+        (["import", tmp_path / "two.h5", store, "x"], 2, "--h5path"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "/nope"], 3, "/nope"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "/g"], 2, "not a dataset"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "s"], 2, "type"),
+        (["import", tmp_path / "junk.npy", store, "x", "--h5path", "a"], 2, "--h5path"),
         (["export", store, "d", tmp_path / "x.csv"], 2, "x.csv"),
         (["export", store, "d", "/sys/dosna-test.npy"], 4, "/sys/dosna-test.npy"),
         (["export", store, "d", tmp_path / "no" / "x.npy"], 3, "x.npy"),
