@@ -20,7 +20,12 @@ std::shared_ptr<Engine> make_cli_engine(const Args& args) {
   }
   Options opts;
   parse_key_values(args.engine_opts, "--engine-opt", opts);
-  return make_engine(kind, opts);
+  auto engine = make_engine(kind, opts);
+  if (engine->size() > 1)
+    throw NotSupported("dosna runs as one process; the " + std::string(engine->kind()) +
+                       " engine has " + std::to_string(engine->size()) +
+                       " ranks (run dosna without mpiexec)");
+  return engine;
 }
 
 Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode) {
