@@ -110,6 +110,12 @@ def test_backend_and_opt_instead_of_uri(tmp_path):
     run("create", "s", "x", "--shape", "4", "--backend", "hdf5", "--opt", f"directory={tmp_path}")
     assert "x" in run("ls", f"hdf5://{tmp_path}/s").stdout
     assert "x" in run("ls", "s", "--backend", "hdf5", "--opt", f"directory={tmp_path}").stdout
+    # Percent escapes are decoded; query options and --opt feed the same map.
+    run("create", f"hdf5://{tmp_path}/a%20b+c", "y", "--shape", "2")
+    assert (tmp_path / "a b+c" / "y").is_dir()
+    assert "y" in run("ls", "hdf5://a%20b+c", "--opt", f"directory={tmp_path}").stdout
+    run("ls", f"hdf5://{tmp_path}/s?bogus=1", code=2)
+    run("ls", f"ceph://pool", "--backend", "hdf5", code=2)
 
 
 def test_ram_store_is_per_process():
