@@ -127,6 +127,19 @@ void check_same_meta(const Dataset& src, Connection& dst_con, const std::string&
                   shape_to_string(back.chunk_size()) + ", not what was written");
 }
 
+// Whether two specs name the same store (hdf5 paths compared resolved, so
+// `cp --force` can never delete its own source).
+bool same_store(const StoreSpec& a, const StoreSpec& b) {
+  if (a.backend != b.backend) return false;
+  if (a.backend != "hdf5") return a.name == b.name && a.options == b.options;
+  auto where = [](const StoreSpec& s) {
+    auto it = s.options.find("directory");
+    const std::filesystem::path dir = it == s.options.end() ? "." : it->second;
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(dir / s.name));
+  };
+  return where(a) == where(b);
+}
+
 }  // namespace
 
 int cmd_cp(const Args& args) {
@@ -135,8 +148,7 @@ int cmd_cp(const Args& args) {
       parse_store(args.dst_store, args.dst_backend.empty() ? args.backend : args.dst_backend,
                   args.dst_backend.empty() && args.dst_opts.empty() ? args.opts : args.dst_opts);
   const std::string dst_name = args.dst_name.empty() ? args.name : args.dst_name;
-  if (src_spec.backend == dst_spec.backend && src_spec.name == dst_spec.name &&
-      src_spec.options == dst_spec.options && dst_name == args.name)
+  if (same_store(src_spec, dst_spec) && dst_name == args.name)
     throw InvalidArgument("cp: source and destination are the same dataset '" + dst_name + "'");
   auto engine = make_cli_engine(args);
   Connection src_con = open_store(src_spec, engine, StoreMode::kExisting);

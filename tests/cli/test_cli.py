@@ -217,6 +217,9 @@ def test_cp_rechunk_and_sparse(tmp_path, store):
     info = json.loads(run("info", other, "sparse", "--json").stdout)
     assert info["stored_chunks"] == 0 and info["fillvalue"] == "2.5"
     run("cp", store, "a", store, code=2)  # onto itself
+    rel = os.path.relpath(tmp_path / "store")
+    run("cp", store, "a", f"hdf5://{rel}", "--force", code=2)  # the same, spelt differently
+    assert export_array(tmp_path, store, "a").tobytes() == a.tobytes()
 
 
 def test_cp_hdf5_ceph_s3_hdf5(tmp_path, store):
