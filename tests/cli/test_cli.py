@@ -480,3 +480,24 @@ def test_docs_examples_run(tmp_path):
     finally:
         run("rm", ceph_store(), "cube", "--force")
         run("rm", s3_demo, "cube", "--force")
+
+
+def test_service_errors(tmp_path):
+    """Permission and connection failures of real services: exit 4 and 5."""
+    ceph, s3 = ceph_store(), s3_store()
+    if s3:
+        env = dict(os.environ, AWS_SECRET_ACCESS_KEY="wrong", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = run("ls", s3, code=4, env=env)
+        assert "403" in p.stderr and "wrong" not in p.stderr  # no secret in messages
+        run("ls", "s3://cli?endpoint_url=http://127.0.0.1:1&max_retries=0", code=5)
+    if ceph:
+        conf = Path(os.environ["CEPH_CONF"]).read_text().splitlines()
+        bad = tmp_path / "dead-mon.conf"
+        bad.write_text("\n".join("mon host = 127.0.0.1:1" if l.strip().startswith("mon host") else l
+                                 for l in conf) + "\n")
+        pool = os.environ["DOSNA_CEPH_POOL"]
+        p = run("ls", f"ceph://{pool}?conffile={bad}&timeout=2", code=5)
+        assert "dead-mon.conf" in p.stderr
+        run("ls", f"ceph://no-such-pool?conffile={os.environ['CEPH_CONF']}", code=3)
+    if not (ceph and s3):
+        pytest.skip("ceph and/or s3 not configured")
