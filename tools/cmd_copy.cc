@@ -26,7 +26,8 @@ namespace {
 
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -41,7 +42,8 @@ bool is_h5(const std::string& ext) { return ext == ".h5" || ext == ".hdf5" || ex
 // Fills every chunk of `dst` from `read_box`, which returns a view of the
 // source box [start, start+count) (it may use `scratch`, an array of that
 // shape, as storage). Chunks run as tasks of `dst`'s engine.
-using BoxSource = std::function<ArrayView(const Shape& start, const Shape& count, NdArray& scratch)>;
+using BoxSource =
+    std::function<ArrayView(const Shape& start, const Shape& count, NdArray& scratch)>;
 
 void fill_chunks(Dataset& dst, const BoxSource& read_box, Progress& progress) {
   const DatasetMeta meta = dst.meta();
@@ -154,16 +156,18 @@ int cmd_cp(const Args& args) {
   Connection src_con = open_store(src_spec, engine, StoreMode::kExisting);
   const Dataset src = src_con.get_dataset(args.name);
   Connection dst_con = open_store(dst_spec, engine, StoreMode::kCreateMissing);
-  const Shape chunks = args.chunks.empty() ? src.chunk_size() : parse_shape(args.chunks, "--chunks");
+  const Shape chunks =
+      args.chunks.empty() ? src.chunk_size() : parse_shape(args.chunks, "--chunks");
   Dataset dst = create_target(dst_con, dst_name, src.shape(), src.dtype(), chunks, src.fillvalue(),
                               args.force);
   const bool same_chunks = chunks == src.chunk_size();
   std::int64_t written = 0;
   {
-    Progress progress("cp", same_chunks ? static_cast<std::uint64_t>(src.stored_chunks()) *
-                                              src.meta().chunk_nbytes()
-                                        : nbytes(src.shape(), src.dtype().itemsize()),
-                      progress_enabled(args));
+    Progress progress(
+        "cp",
+        same_chunks ? static_cast<std::uint64_t>(src.stored_chunks()) * src.meta().chunk_nbytes()
+                    : nbytes(src.shape(), src.dtype().itemsize()),
+        progress_enabled(args));
     if (same_chunks) {
       written = copy_stored_chunks(src, dst, progress);
     } else {
@@ -191,7 +195,8 @@ int cmd_import(const Args& args) {
   const std::string ext = lower_extension(args.file);
   auto engine = make_cli_engine(args);
   if (ext == ".npy") {
-    if (!args.h5path.empty()) throw InvalidArgument("--h5path applies to HDF5 files, not '" + args.file + "'");
+    if (!args.h5path.empty())
+      throw InvalidArgument("--h5path applies to HDF5 files, not '" + args.file + "'");
     const MappedFile file = MappedFile::open_read(args.file);
     const NpyHeader header = parse_npy_header(file.data(), file.size(), args.file);
     const ArrayView whole = npy_view(header, file.data());

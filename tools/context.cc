@@ -56,9 +56,11 @@ Shape parse_shape(const std::string& text, const std::string& flag) {
     auto comma = t.find(',', pos);
     if (comma == std::string::npos) comma = t.size();
     const std::string item = t.substr(pos, comma - pos);
-    if (item.empty() || item.size() > 18 ||
-        !std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      throw InvalidArgument(flag + " '" + text + "' is not a list of non-negative integers like 100,100,3");
+    if (item.empty() || item.size() > 18 || !std::all_of(item.begin(), item.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        }))
+      throw InvalidArgument(flag + " '" + text +
+                            "' is not a list of non-negative integers like 100,100,3");
     out.push_back(std::stoll(item));
     pos = comma + 1;
   }

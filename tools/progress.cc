@@ -87,8 +87,8 @@ void Progress::draw(bool final) {
     std::snprintf(buf, sizeof buf, "%ld:%02ld", secs / 60, secs % 60);
     eta = buf;
   }
-  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s / %s  %s/s  %s%s\x1b[K", label_.c_str(),
-               bar.c_str(), frac * 100.0, human_bytes(done).c_str(), human_bytes(total).c_str(),
+  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s / %s  %s/s  %s%s\x1b[K", label_.c_str(), bar.c_str(),
+               frac * 100.0, human_bytes(done).c_str(), human_bytes(total).c_str(),
                human_bytes(rate).c_str(), final ? "" : "ETA ", eta.c_str());
   std::fflush(stderr);
 }

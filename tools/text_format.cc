@@ -40,8 +40,7 @@ class FloatFormat {
       if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
     }
     // numpy's rule (suppress=False) for switching to scientific notation.
-    sci_ = max_abs >= 1e8 ||
-           (min_abs != INFINITY && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
+    sci_ = max_abs >= 1e8 || (min_abs != INFINITY && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
     // In scientific notation numpy gives every mantissa the same digits.
     if (sci_)
       for (double v : values)
@@ -143,7 +142,9 @@ std::string format_array(const NdArray& array) {
 
   std::vector<std::string> items;
   items.reserve(flat.size());
-  auto load = [&](std::int64_t i) { return Scalar::load(dt, array.bytes() + i * static_cast<std::int64_t>(isz)); };
+  auto load = [&](std::int64_t i) {
+    return Scalar::load(dt, array.bytes() + i * static_cast<std::int64_t>(isz));
+  };
   if (dt.kind() == DTypeKind::kFloat) {
     std::vector<double> vals;
     for (auto i : flat) vals.push_back(load(i).as_double());
