@@ -1,0 +1,533 @@
+// The s3 backend: the layout of FORMAT.md's S3 section (a bucket per dataset,
+// `dataset_root` holding the signature and the metadata as x-amz-meta-*
+// headers, chunk keys "i.j.k"), over the libcurl transport in s3_transport.h.
+//
+// Reads never write: a missing chunk is a 404, answered as nullptr. Batched
+// reads and writes hand all their requests to the transport at once, which
+// keeps up to max_in_flight of them on the wire.
+#include <tinyxml2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "backends/s3/s3_config.h"
+#include "backends/s3/s3_transport.h"
+#include "core/builtin.h"
+#include "core/metadata_codec.h"
+#include "dosna/errors.h"
+
+namespace dosna {
+namespace {
+
+using s3::HttpRequest;
+using s3::HttpResponse;
+using s3::S3Settings;
+using s3::Transport;
+
+constexpr const char* kRootKey = "dataset_root";
+constexpr const char* kMetaPrefix = "x-amz-meta-";
+
+// FORMAT.md: `_` -> `-`, upper -> lower case.
+std::string bucket_of(std::string_view dataset) {
+  std::string out(dataset);
+  for (char& c : out) {
+    if (c == '_') c = '-';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Why `bucket` breaks S3's bucket naming rules, or "" if it does not.
+std::string bucket_problem(const std::string& bucket) {
+  if (bucket.size() < 3 || bucket.size() > 63) return "must be 3 to 63 characters long";
+  for (char c : bucket) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '.')) {
+      return std::string("holds '") + c + "' (only a-z, 0-9, '-', '_' and '.' are possible)";
+    }
+  }
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(bucket.front()) || !alnum(bucket.back())) return "must start and end with a letter or digit";
+  if (bucket.find("..") != std::string::npos) return "must not hold '..'";
+  int dots = 0;
+  bool all_digits_dots = true;
+  for (char c : bucket) {
+    if (c == '.') ++dots;
+    else if (!std::isdigit(static_cast<unsigned char>(c))) all_digits_dots = false;
+  }
+  if (dots == 3 && all_digits_dots) return "must not look like an IP address";
+  return "";
+}
+
+// Metadata header names: FORMAT.md uses hyphens on S3 ("chunk-grid").
+std::string meta_header_name(const std::string& field) {
+  std::string out = field;
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::string object_path(const std::string& bucket, std::string_view key) {
+  return "/" + bucket + "/" + s3::uri_encode(key, false);
+}
+
+std::vector<const tinyxml2::XMLElement*> children(const tinyxml2::XMLElement* parent,
+                                                  const char* name) {
+  std::vector<const tinyxml2::XMLElement*> out;
+  if (parent == nullptr) return out;
+  for (auto* e = parent->FirstChildElement(name); e != nullptr; e = e->NextSiblingElement(name)) {
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::string child_text(const tinyxml2::XMLElement* parent, const char* name) {
+  if (parent == nullptr) return "";
+  const auto* e = parent->FirstChildElement(name);
+  return e && e->GetText() ? e->GetText() : "";
+}
+
+// Shared by the backend and its chunk stores: the live transport, so that a
+// chunk store fails with ConnectionError once the backend disconnected.
+struct S3State {
+  std::string label;
+  Options options;
+  std::mutex mutex;
+  std::optional<S3Settings> settings;
+  std::shared_ptr<Transport> transport;
+
+  std::shared_ptr<Transport> live() {
+    std::lock_guard lock(mutex);
+    if (!transport) throw ConnectionError("s3 backend '" + label + "': not connected");
+    return transport;
+  }
+
+  std::string where() const { return "s3 backend '" + label + "'"; }
+
+  // Throws the typed error for a failed response. `what` names the dataset,
+  // bucket and operation ("dataset 'a' (bucket 'a'): PUT 0.1.2").
+  [[noreturn]] void fail(const HttpResponse& r, const std::string& what) const {
+    std::string msg = where() + ": " + what;
+    const auto [code, message] = Transport::parse_error(r.text);
+    const std::string tries =
+        r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "";
+    if (r.status == 0) {
+      std::string endpoint = settings ? settings->endpoint_url : "?";
+      throw ConnectionError(msg + ": " + endpoint + " unreachable: " + r.transport_error + tries);
+    }
+    msg += ": HTTP " + std::to_string(r.status);
+    if (!code.empty()) msg += " " + code;
+    if (!message.empty()) msg += ": " + message;
+    msg += tries;
+    if (r.status == 403) throw PermissionDenied(msg);
+    if (r.status == 404) throw NotFound(msg);
+    throw IoError(msg, static_cast<int>(r.status));
+  }
+};
+
+bool no_such_bucket(const HttpResponse& r) {
+  return r.status == 404 && Transport::parse_error(r.text).first == "NoSuchBucket";
+}
+
+class S3ChunkStore final : public ChunkStore {
+ public:
+  S3ChunkStore(std::shared_ptr<S3State> state, std::string dataset, const DatasetMeta& meta)
+      : state_(std::move(state)),
+        dataset_(std::move(dataset)),
+        bucket_(bucket_of(dataset_)),
+        ndim_(meta.shape.size()),
+        nbytes_(meta.chunk_nbytes()),
+        grid_(meta.chunk_grid()) {}
+
+  ChunkData get(const ChunkIndex& index) override {
+    ChunkData out;
+    get_many(std::span(&index, 1), std::span(&out, 1));
+    return out;
+  }
+
+  void put(const ChunkIndex& index, ChunkData data) override {
+    put_many(std::span(&index, 1), std::span(&data, 1));
+  }
+
+  bool has(const ChunkIndex& index) override {
+    const std::string key = key_of(index);
+    HttpResponse r = state_->live()->run(HttpRequest{.method = "HEAD", .path = object_path(bucket_, key)});
+    if (r.ok()) return true;
+    if (r.status == 404) return false;
+    state_->fail(r, what("HEAD " + key));
+  }
+
+  bool remove(const ChunkIndex& index) override {
+    if (!has(index)) return false;
+    const std::string key = key_of(index);
+    HttpResponse r = state_->live()->run(HttpRequest{.method = "DELETE", .path = object_path(bucket_, key)});
+    if (r.ok() || r.status == 404) return true;
+    state_->fail(r, what("DELETE " + key));
+  }
+
+  std::vector<ChunkIndex> list() override {
+    std::vector<ChunkIndex> out;
+    for (const auto& key : list_keys(*state_, bucket_, dataset_)) {
+      if (auto idx = codec::split_index(key, '.', ndim_)) out.push_back(std::move(*idx));
+    }
+    return out;
+  }
+
+  void get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out) override {
+    auto transport = state_->live();
+    std::vector<HttpRequest> requests;
+    requests.reserve(indices.size());
+    for (const auto& index : indices) {
+      requests.push_back(HttpRequest{.method = "GET",
+                                     .path = object_path(bucket_, key_of(index)),
+                                     .expect_bytes = nbytes_});
+    }
+    auto responses = transport->run(std::move(requests));
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      out[i] = take_chunk(responses[i], indices[i], nbytes_, "GET ");
+    }
+  }
+
+  void put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data) override {
+    auto transport = state_->live();
+    std::vector<HttpRequest> requests;
+    requests.reserve(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      const std::string key = key_of(indices[i]);
+      if (!data[i] || data[i]->size() != nbytes_) {
+        throw InvalidArgument(where_dataset() + ": chunk " + key + " payload has " +
+                              std::to_string(data[i] ? data[i]->size() : 0) + " bytes, expected " +
+                              std::to_string(nbytes_));
+      }
+      requests.push_back(HttpRequest{.method = "PUT",
+                                     .path = object_path(bucket_, key),
+                                     .headers = {"Content-Type: application/octet-stream"},
+                                     .body = data[i]});
+    }
+    auto responses = transport->run(std::move(requests));
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      const HttpResponse& r = responses[i];
+      if (r.ok()) continue;
+      if (no_such_bucket(r)) throw DatasetNotFound(where_dataset() + ": bucket does not exist");
+      state_->fail(r, what("PUT " + key_of(indices[i])));
+    }
+  }
+
+  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
+    if (offset > nbytes_ || length > nbytes_ - offset) {
+      throw InvalidArgument(where_dataset() + ": byte range [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + length) + ") outside the chunk of " +
+                            std::to_string(nbytes_) + " bytes");
+    }
+    if (length == 0) return has(index) ? Buffer::allocate(0) : nullptr;
+    if (offset == 0 && length == nbytes_) return get(index);
+    HttpResponse r = state_->live()->run(HttpRequest{.method = "GET",
+                                                     .path = object_path(bucket_, key_of(index)),
+                                                     .expect_bytes = length,
+                                                     .ranged = true,
+                                                     .range_offset = offset});
+    if (r.status == 206 || r.status == 200) {
+      // Check the object's size too: a short object is corrupt, not a range.
+      const auto it = r.headers.find("content-range");
+      if (r.status == 206 && it != r.headers.end()) {
+        const auto slash = it->second.rfind('/');
+        if (slash != std::string::npos && it->second.substr(slash + 1) != std::to_string(nbytes_)) {
+          throw IoError(where_dataset() + ": chunk " + key_of(index) + " holds " +
+                        it->second.substr(slash + 1) + " bytes, expected " + std::to_string(nbytes_));
+        }
+      }
+    }
+    return take_chunk(r, index, length, "GET (range) ");
+  }
+
+  // Every key of a bucket (ListObjectsV2, all pages).
+  static std::vector<std::string> list_keys(S3State& state, const std::string& bucket,
+                                            const std::string& dataset) {
+    auto transport = state.live();
+    std::vector<std::string> keys;
+    std::string token;
+    for (;;) {
+      std::string query;
+      if (!token.empty()) query = "continuation-token=" + s3::uri_encode(token, false) + "&";
+      query += "list-type=2";
+      HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/" + bucket, .query = query});
+      if (!r.ok()) {
+        if (no_such_bucket(r)) {
+          throw DatasetNotFound(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket +
+                                "') does not exist");
+        }
+        state.fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): list objects");
+      }
+      tinyxml2::XMLDocument doc;
+      if (doc.Parse(r.text.data(), r.text.size()) != tinyxml2::XML_SUCCESS) {
+        throw IoError(state.where() + ": bucket '" + bucket + "': unparsable ListObjectsV2 reply");
+      }
+      const auto* root = doc.FirstChildElement("ListBucketResult");
+      for (const auto* c : children(root, "Contents")) keys.push_back(child_text(c, "Key"));
+      token = child_text(root, "NextContinuationToken");
+      if (child_text(root, "IsTruncated") != "true" || token.empty()) break;
+    }
+    return keys;
+  }
+
+ private:
+  std::string key_of(const ChunkIndex& index) const {
+    if (index.size() != ndim_) {
+      throw InvalidArgument(where_dataset() + ": chunk index of rank " +
+                            std::to_string(index.size()) + ", expected " + std::to_string(ndim_));
+    }
+    for (std::size_t d = 0; d < ndim_; ++d) {
+      if (index[d] < 0 || index[d] >= grid_[d]) {
+        throw InvalidArgument(where_dataset() + ": chunk index " + codec::join_index(index, '.') +
+                              " outside the chunk grid " + codec::format_ints(grid_));
+      }
+    }
+    return codec::join_index(index, '.');
+  }
+
+  std::string where_dataset() const {
+    return state_->where() + ": dataset '" + dataset_ + "' (bucket '" + bucket_ + "')";
+  }
+  std::string what(const std::string& op) const {
+    return "dataset '" + dataset_ + "' (bucket '" + bucket_ + "'): " + op;
+  }
+
+  ChunkData take_chunk(HttpResponse& r, const ChunkIndex& index, std::size_t expected,
+                       const char* op) const {
+    if (r.ok()) {
+      if (r.overflow || r.data_size != expected || (expected > 0 && !r.data)) {
+        throw IoError(where_dataset() + ": chunk " + codec::join_index(index, '.') + " holds " +
+                          (r.overflow ? "more than " + std::to_string(expected)
+                                      : std::to_string(r.data_size)) +
+                          " bytes, expected " + std::to_string(expected),
+                      static_cast<int>(r.status));
+      }
+      if (!r.data) return Buffer::allocate(0);
+      return std::move(r.data);
+    }
+    if (r.status == 404) {
+      if (no_such_bucket(r)) throw DatasetNotFound(where_dataset() + ": bucket does not exist");
+      return nullptr;
+    }
+    state_->fail(r, what(op + codec::join_index(index, '.')));
+  }
+
+  std::shared_ptr<S3State> state_;
+  std::string dataset_;
+  std::string bucket_;
+  std::size_t ndim_;
+  std::size_t nbytes_;
+  Shape grid_;
+};
+
+class S3Backend final : public Backend {
+ public:
+  S3Backend(const std::string& name, const Options& options) : state_(std::make_shared<S3State>()) {
+    state_->label = name;
+    state_->options = options;
+    // Option errors surface now; missing credentials wait for connect().
+    try {
+      (void)s3::resolve_settings(name, options);
+    } catch (const InvalidArgument&) {
+      throw;
+    } catch (const Error&) {
+    }
+  }
+
+  ~S3Backend() override { disconnect(); }
+
+  std::string_view kind() const override { return "s3"; }
+  const std::string& name() const override { return state_->label; }
+
+  void connect() override {
+    std::lock_guard connect_lock(connect_mutex_);
+    if (connected()) return;
+    S3Settings settings = s3::resolve_settings(state_->label, state_->options);
+    auto transport = std::make_shared<Transport>(settings);
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->settings = settings;
+    }
+    // Probe with ListBuckets: proves the endpoint answers and the keys are
+    // accepted. AccessDenied alone means valid keys without list rights.
+    HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
+    if (!r.ok()) {
+      const auto code = Transport::parse_error(r.text).first;
+      if (!(r.status == 403 && code == "AccessDenied")) {
+        const std::string what = "connect to " + settings.endpoint_url + " as profile/keys of '" +
+                                 settings.profile_name + "'";
+        if (r.status == 403) {
+          state_->fail(r, what + " (access key or secret rejected)");
+        }
+        state_->fail(r, what);
+      }
+    }
+    std::lock_guard lock(state_->mutex);
+    state_->transport = std::move(transport);
+  }
+
+  void disconnect() noexcept override {
+    std::shared_ptr<Transport> old;
+    {
+      std::lock_guard lock(state_->mutex);
+      old = std::move(state_->transport);
+      state_->transport.reset();
+    }
+  }
+
+  bool connected() const override {
+    std::lock_guard lock(state_->mutex);
+    return state_->transport != nullptr;
+  }
+
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    meta.validate(dataset);
+    const std::string bucket = bucket_of(dataset);
+    if (auto why = bucket_problem(bucket); !why.empty()) {
+      throw InvalidArgument(state_->where() + ": dataset name '" + dataset + "' cannot be an S3 bucket ('" +
+                            bucket + "' " + why + ")");
+    }
+    if (read_dataset(dataset)) {
+      throw AlreadyExists(state_->where() + ": dataset '" + dataset + "' (bucket '" + bucket +
+                          "') already exists");
+    }
+    auto transport = state_->live();
+    const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "'): ";
+    HttpRequest make_bucket{.method = "PUT", .path = "/" + bucket};
+    if (state_->settings->region != "us-east-1") {
+      make_bucket.body_text =
+          "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+          "<LocationConstraint>" + state_->settings->region +
+          "</LocationConstraint></CreateBucketConfiguration>";
+    }
+    HttpResponse r = transport->run(std::move(make_bucket));
+    if (!r.ok()) {
+      const auto code = Transport::parse_error(r.text).first;
+      if (code == "BucketAlreadyExists") {
+        throw AlreadyExists(state_->where() + ": " + what + "the bucket name is taken by another account");
+      }
+      if (code == "InvalidBucketName") {
+        throw InvalidArgument(state_->where() + ": " + what + "the store refuses this bucket name");
+      }
+      if (code != "BucketAlreadyOwnedByYou") state_->fail(r, what + "create bucket");
+    }
+    HttpRequest root{.method = "PUT",
+                     .path = object_path(bucket, kRootKey),
+                     .headers = {"Content-Type: binary/octet-stream"},
+                     .body_text = std::string(codec::kSignature)};
+    for (const auto& [field, value] : codec::encode(meta)) {
+      for (char c : value) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+          throw InvalidArgument(state_->where() + ": " + what + "metadata field " + field +
+                                " is not printable ASCII");
+        }
+      }
+      root.headers.push_back(kMetaPrefix + meta_header_name(field) + ": " + value);
+    }
+    r = transport->run(std::move(root));
+    if (!r.ok()) state_->fail(r, what + "PUT dataset_root");
+  }
+
+  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
+    const std::string bucket = bucket_of(dataset);
+    if (!bucket_problem(bucket).empty()) return std::nullopt;
+    HttpResponse r = state_->live()->run(HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey)});
+    if (r.status == 404) return std::nullopt;
+    if (!r.ok()) state_->fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): GET dataset_root");
+    if (r.text != codec::kSignature) return std::nullopt;
+    std::map<std::string, std::string> fields;
+    for (const char* field : {codec::kShape, codec::kDtype, codec::kFillvalue, codec::kChunkGrid,
+                              codec::kChunkSize}) {
+      auto it = r.headers.find(kMetaPrefix + meta_header_name(field));
+      if (it != r.headers.end()) fields[field] = it->second;
+    }
+    return codec::decode(fields, dataset);
+  }
+
+  void delete_dataset(const std::string& dataset) override {
+    if (!read_dataset(dataset)) {
+      throw DatasetNotFound(state_->where() + ": dataset '" + dataset + "' does not exist");
+    }
+    const std::string bucket = bucket_of(dataset);
+    const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "'): ";
+    auto transport = state_->live();
+    for (int round = 0;; ++round) {
+      // Chunks (and anything else) first, dataset_root last, then the bucket.
+      std::vector<std::string> keys = S3ChunkStore::list_keys(*state_, bucket, dataset);
+      std::vector<HttpRequest> deletes;
+      bool has_root = false;
+      for (const auto& key : keys) {
+        if (key == kRootKey) {
+          has_root = true;
+          continue;
+        }
+        deletes.push_back(HttpRequest{.method = "DELETE", .path = object_path(bucket, key)});
+      }
+      for (auto& r : transport->run(std::move(deletes))) {
+        if (!r.ok() && r.status != 404) state_->fail(r, what + "delete chunk");
+      }
+      if (has_root) {
+        HttpResponse r = transport->run(HttpRequest{.method = "DELETE", .path = object_path(bucket, kRootKey)});
+        if (!r.ok() && r.status != 404) state_->fail(r, what + "DELETE dataset_root");
+      }
+      HttpResponse r = transport->run(HttpRequest{.method = "DELETE", .path = "/" + bucket});
+      if (r.ok() || r.status == 404) return;
+      // A writer raced us and the bucket is not empty yet: sweep again.
+      if (r.status == 409 && round < 3) continue;
+      state_->fail(r, what + "DELETE bucket");
+    }
+  }
+
+  std::vector<std::string> list_datasets() override {
+    auto transport = state_->live();
+    HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
+    if (!r.ok()) state_->fail(r, "list buckets");
+    tinyxml2::XMLDocument doc;
+    if (doc.Parse(r.text.data(), r.text.size()) != tinyxml2::XML_SUCCESS) {
+      throw IoError(state_->where() + ": unparsable ListBuckets reply");
+    }
+    std::vector<std::string> buckets;
+    const auto* root = doc.FirstChildElement("ListAllMyBucketsResult");
+    const auto* list = root ? root->FirstChildElement("Buckets") : nullptr;
+    for (const auto* b : children(list, "Bucket")) buckets.push_back(child_text(b, "Name"));
+    // Only buckets holding a dataset_root with the signature are datasets.
+    std::vector<HttpRequest> heads;
+    for (const auto& b : buckets) {
+      heads.push_back(HttpRequest{.method = "GET", .path = object_path(b, kRootKey), .expect_bytes = 64});
+    }
+    auto replies = transport->run(std::move(heads));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      const auto& rr = replies[i];
+      if (rr.ok() && !rr.overflow) {
+        const std::string_view body(rr.data ? reinterpret_cast<const char*>(rr.data->data()) : "",
+                                    rr.data_size);
+        if (body == codec::kSignature) out.push_back(buckets[i]);
+      } else if (!rr.ok() && rr.status != 404 && rr.status != 403) {
+        state_->fail(rr, "bucket '" + buckets[i] + "': GET dataset_root");
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta& meta) override {
+    state_->live();
+    return std::make_shared<S3ChunkStore>(state_, dataset, meta);
+  }
+
+ private:
+  std::shared_ptr<S3State> state_;
+  std::mutex connect_mutex_;
+};
+
+}  // namespace
+
+namespace builtin {
+
+std::shared_ptr<Backend> make_s3_backend(const std::string& name, const Options& options) {
+  return std::make_shared<S3Backend>(name, options);
+}
+
+}  // namespace builtin
+}  // namespace dosna

@@ -1,0 +1,538 @@
+#include "backends/s3/s3_transport.h"
+
+#include <curl/curl.h>
+#include <tinyxml2.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "dosna/errors.h"
+
+namespace dosna::s3 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxTextBytes = 64u << 20;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw ConnectionError("s3 backend: curl_global_init failed");
+    }
+  });
+}
+
+// Recycles received-chunk buffers: a fresh 1 MiB malloc is a fresh mmap,
+// and faulting its pages in costs more CPU than receiving the bytes. A buffer
+// handed to the core comes back here when the core drops its last reference.
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+ public:
+  explicit BufferPool(std::size_t max_idle_bytes) : max_idle_bytes_(max_idle_bytes) {}
+
+  std::shared_ptr<Buffer> take(std::size_t size) {
+    std::shared_ptr<Buffer> raw;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = idle_.find(size);
+      if (it != idle_.end() && !it->second.empty()) {
+        raw = std::move(it->second.back());
+        it->second.pop_back();
+        idle_bytes_ -= size;
+      }
+    }
+    if (!raw) raw = Buffer::allocate(size);
+    Buffer* p = raw.get();
+    return std::shared_ptr<Buffer>(p, Return{weak_from_this(), std::move(raw)});
+  }
+
+ private:
+  struct Return {
+    std::weak_ptr<BufferPool> pool;
+    std::shared_ptr<Buffer> raw;
+    void operator()(Buffer*) {
+      if (auto p = pool.lock()) p->give_back(std::move(raw));
+      raw.reset();
+    }
+  };
+
+  void give_back(std::shared_ptr<Buffer> raw) {
+    std::lock_guard lock(mutex_);
+    if (idle_bytes_ + raw->size() > max_idle_bytes_) return;
+    idle_bytes_ += raw->size();
+    idle_[raw->size()].push_back(std::move(raw));
+  }
+
+  std::mutex mutex_;
+  std::size_t max_idle_bytes_;
+  std::size_t idle_bytes_ = 0;
+  std::map<std::size_t, std::vector<std::shared_ptr<Buffer>>> idle_;
+};
+
+// One completion barrier per run() call.
+struct Batch {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::size_t remaining = 0;
+};
+
+struct Transfer {
+  HttpRequest request;
+  BufferPool* pool = nullptr;
+  HttpResponse response;
+  Batch* batch = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::size_t read_offset = 0;   // PUT payload position
+  std::size_t body_seen = 0;     // body bytes seen (ranged 200 fallback)
+  long status_seen = 0;          // status of the current response
+  Clock::time_point not_before;  // retry time
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+std::string_view payload(const Transfer& t) {
+  if (t.request.body) {
+    return {reinterpret_cast<const char*>(t.request.body->data()), t.request.body->size()};
+  }
+  return t.request.body_text;
+}
+
+std::size_t on_read(char* out, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::string_view body = payload(*t);
+  const std::size_t len = std::min(size * n, body.size() - t->read_offset);
+  std::memcpy(out, body.data() + t->read_offset, len);
+  t->read_offset += len;
+  return len;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 ||
+      static_cast<std::size_t>(offset) > payload(*t).size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  t->read_offset = static_cast<std::size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * n;
+  std::string_view line(data, len);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new response (after 100-continue or a retry): forget earlier headers.
+    t->response.headers.clear();
+    const auto sp = line.find(' ');
+    t->status_seen = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    return len;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return len;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  t->response.headers[name] = std::string(value);
+  return len;
+}
+
+std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * n;
+  const bool success = t->status_seen >= 200 && t->status_seen < 300;
+  if (t->request.expect_bytes > 0 && success) {
+    HttpResponse& r = t->response;
+    if (!r.data) r.data = t->pool->take(t->request.expect_bytes);
+    std::string_view chunk(data, len);
+    if (t->request.ranged && t->status_seen == 200) {
+      // The server ignored Range and sends the whole object: keep our slice.
+      const std::size_t begin = t->body_seen;
+      t->body_seen += len;
+      const std::size_t lo = t->request.range_offset;
+      const std::size_t hi = lo + t->request.expect_bytes;
+      const std::size_t a = std::max(begin, lo), b = std::min(begin + len, hi);
+      if (a < b) {
+        std::memcpy(r.data->data() + (a - lo), data + (a - begin), b - a);
+        r.data_size = std::max(r.data_size, b - lo);
+      }
+      return len;
+    }
+    if (r.data_size + chunk.size() > t->request.expect_bytes) {
+      r.overflow = true;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    std::memcpy(r.data->data() + r.data_size, chunk.data(), chunk.size());
+    r.data_size += chunk.size();
+    return len;
+  }
+  if (t->response.text.size() + len > kMaxTextBytes) return 0;
+  t->response.text.append(data, len);
+  return len;
+}
+
+bool retryable_curl(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_READ_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string uri_encode(std::string_view text, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> Transport::parse_error(const std::string& xml) {
+  if (xml.empty()) return {};
+  tinyxml2::XMLDocument doc;
+  if (doc.Parse(xml.data(), xml.size()) != tinyxml2::XML_SUCCESS) return {};
+  const tinyxml2::XMLElement* root = doc.FirstChildElement("Error");
+  if (root == nullptr) return {};
+  auto text = [&](const char* name) -> std::string {
+    const tinyxml2::XMLElement* e = root->FirstChildElement(name);
+    return e && e->GetText() ? e->GetText() : "";
+  };
+  return {text("Code"), text("Message")};
+}
+
+struct Transport::Impl {
+  S3Settings settings;
+  std::string sigv4;  // "aws:amz:REGION:s3"
+  CURLM* multi = nullptr;
+  std::thread loop_thread;
+
+  std::mutex mutex;  // guards incoming and stopping
+  std::vector<Transfer*> incoming;
+  bool stopping = false;
+
+  // Owned by the loop thread.
+  std::deque<Transfer*> pending;
+  struct Later {
+    bool operator()(const Transfer* a, const Transfer* b) const {
+      return a->not_before > b->not_before;
+    }
+  };
+  std::priority_queue<Transfer*, std::vector<Transfer*>, Later> delayed;
+  std::vector<CURL*> idle_handles;
+  std::size_t active = 0;
+  std::set<Transfer*> running;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::shared_ptr<BufferPool> pool;
+
+  explicit Impl(const S3Settings& s)
+      : settings(s),
+        sigv4("aws:amz:" + s.region + ":s3"),
+        pool(std::make_shared<BufferPool>(s.buffer_pool_bytes)) {
+    global_init();
+    multi = curl_multi_init();
+    if (multi == nullptr) throw ConnectionError("s3 backend '" + s.label + "': curl_multi_init failed");
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(settings.max_in_flight));
+    loop_thread = std::thread([this] { loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    curl_multi_wakeup(multi);
+    loop_thread.join();
+    for (CURL* e : idle_handles) curl_easy_cleanup(e);
+    curl_multi_cleanup(multi);
+  }
+
+  void submit(std::vector<Transfer*>& transfers) {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) {
+        for (Transfer* t : transfers) {
+          t->response.transport_error = "connection closed";
+          finish(t);
+        }
+        return;
+      }
+      incoming.insert(incoming.end(), transfers.begin(), transfers.end());
+    }
+    curl_multi_wakeup(multi);
+  }
+
+  static void finish(Transfer* t) {
+    Batch* b = t->batch;
+    std::lock_guard lock(b->mutex);
+    if (--b->remaining == 0) b->done.notify_all();
+  }
+
+  void start(Transfer* t) {
+    CURL* e;
+    if (!idle_handles.empty()) {
+      e = idle_handles.back();
+      idle_handles.pop_back();
+      curl_easy_reset(e);
+    } else {
+      e = curl_easy_init();
+      if (e == nullptr) {
+        t->response.transport_error = "curl_easy_init failed";
+        finish(t);
+        return;
+      }
+    }
+    t->easy = e;
+    t->read_offset = 0;
+    t->body_seen = 0;
+    t->status_seen = 0;
+    t->error_buffer[0] = '\0';
+    HttpResponse& r = t->response;
+    r.status = 0;
+    r.curl_code = 0;
+    r.transport_error.clear();
+    r.headers.clear();
+    r.text.clear();
+    r.data_size = 0;
+    r.overflow = false;
+    ++r.attempts;
+
+    const HttpRequest& q = t->request;
+    std::string url = settings.endpoint_url + q.path;
+    if (!q.query.empty()) url += "?" + q.query;
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buffer);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
+    curl_easy_setopt(e, CURLOPT_USERNAME, settings.access_key.c_str());
+    curl_easy_setopt(e, CURLOPT_PASSWORD, settings.secret_key.c_str());
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(settings.connect_timeout_seconds * 1000));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout_seconds * 1000));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::ceil(settings.stall_seconds)));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, settings.verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, settings.verify ? 2L : 0L);
+    if (!settings.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, settings.ca_bundle.c_str());
+    // Larger socket buffers: fewer callbacks and syscalls per MiB of chunk.
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+
+    if (q.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (q.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (q.method == "PUT" || q.method == "POST") {
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(e, CURLOPT_READDATA, t);
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, t);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(payload(*t).size()));
+      if (q.method == "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "POST");
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q.method.c_str());
+    }
+
+    curl_slist_free_all(t->header_list);
+    t->header_list = nullptr;
+    auto add = [&](const std::string& h) { t->header_list = curl_slist_append(t->header_list, h.c_str()); };
+    add("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    if (!settings.session_token.empty()) add("x-amz-security-token: " + settings.session_token);
+    if (q.ranged) {
+      add("Range: bytes=" + std::to_string(q.range_offset) + "-" +
+          std::to_string(q.range_offset + q.expect_bytes - 1));
+    }
+    // libcurl's SigV4 signs every header in this list, including an empty
+    // "Expect:" that is never sent, so 100-continue cannot be switched off
+    // this way (radosgw answers 100 at once anyway).
+    for (const auto& h : q.headers) add(h);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+
+    curl_multi_add_handle(multi, e);
+    running.insert(t);
+    ++active;
+  }
+
+  double backoff_seconds(int attempt) {
+    const double d = std::min(settings.retry_cap_seconds,
+                              settings.retry_base_seconds * std::ldexp(1.0, std::min(attempt, 30)));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return d * jitter(rng);
+  }
+
+  bool should_retry(const Transfer& t, CURLcode code) const {
+    if (t.response.attempts > settings.max_retries) return false;
+    if (code != CURLE_OK) return !t.response.overflow && retryable_curl(code);
+    const long s = t.response.status;
+    if (s == 500 || s == 502 || s == 503 || s == 504 || s == 429) return true;
+    if (s == 400) {
+      const auto code_msg = parse_error(t.response.text).first;
+      return code_msg == "RequestTimeout" || code_msg == "RequestTimeTooSkewed";
+    }
+    return false;
+  }
+
+  void complete(CURL* e, CURLcode code) {
+    Transfer* t = nullptr;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    curl_multi_remove_handle(multi, e);
+    running.erase(t);
+    --active;
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    // An overflow aborted a response that did arrive: keep its status so the
+    // caller can tell "too big" from "unreachable".
+    t->response.status = code == CURLE_OK || t->response.overflow ? status : 0;
+    t->response.curl_code = code;
+    if (code != CURLE_OK) {
+      t->response.transport_error =
+          t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
+    }
+    idle_handles.push_back(e);
+    t->easy = nullptr;
+    if (should_retry(*t, code)) {
+      t->not_before = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(
+                                             backoff_seconds(t->response.attempts - 1)));
+      delayed.push(t);
+      return;
+    }
+    curl_slist_free_all(t->header_list);
+    t->header_list = nullptr;
+    finish(t);
+  }
+
+  void loop() {
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) break;
+        pending.insert(pending.end(), incoming.begin(), incoming.end());
+        incoming.clear();
+      }
+      const auto now = Clock::now();
+      while (!delayed.empty() && delayed.top()->not_before <= now) {
+        pending.push_front(delayed.top());
+        delayed.pop();
+      }
+      while (active < static_cast<std::size_t>(settings.max_in_flight) && !pending.empty()) {
+        Transfer* t = pending.front();
+        pending.pop_front();
+        start(t);
+      }
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int left = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+        if (m->msg == CURLMSG_DONE) complete(m->easy_handle, m->data.result);
+      }
+      if (!pending.empty() && active < static_cast<std::size_t>(settings.max_in_flight)) continue;
+      int wait_ms = 1000;
+      if (!delayed.empty()) {
+        const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+            delayed.top()->not_before - Clock::now());
+        wait_ms = static_cast<int>(std::clamp<long long>(due.count() + 1, 0, 1000));
+      }
+      curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+    }
+    // Shutdown: fail whatever is still queued or running.
+    std::vector<Transfer*> left_over(pending.begin(), pending.end());
+    while (!delayed.empty()) {
+      left_over.push_back(delayed.top());
+      delayed.pop();
+    }
+    {
+      std::lock_guard lock(mutex);
+      left_over.insert(left_over.end(), incoming.begin(), incoming.end());
+      incoming.clear();
+    }
+    for (Transfer* t : running) {
+      curl_multi_remove_handle(multi, t->easy);
+      idle_handles.push_back(t->easy);
+      t->easy = nullptr;
+      left_over.push_back(t);
+    }
+    running.clear();
+    for (Transfer* t : left_over) {
+      t->response.status = 0;
+      t->response.transport_error = "connection closed";
+      curl_slist_free_all(t->header_list);
+      t->header_list = nullptr;
+      finish(t);
+    }
+  }
+};
+
+Transport::Transport(const S3Settings& settings) : impl_(std::make_unique<Impl>(settings)) {}
+Transport::~Transport() = default;
+
+std::vector<HttpResponse> Transport::run(std::vector<HttpRequest> requests) {
+  std::vector<Transfer> transfers(requests.size());
+  Batch batch;
+  batch.remaining = requests.size();
+  std::vector<Transfer*> ptrs;
+  ptrs.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    transfers[i].request = std::move(requests[i]);
+    transfers[i].batch = &batch;
+    transfers[i].pool = impl_->pool.get();
+    ptrs.push_back(&transfers[i]);
+  }
+  if (!ptrs.empty()) {
+    impl_->submit(ptrs);
+    std::unique_lock lock(batch.mutex);
+    batch.done.wait(lock, [&] { return batch.remaining == 0; });
+  }
+  std::vector<HttpResponse> out;
+  out.reserve(transfers.size());
+  for (auto& t : transfers) out.push_back(std::move(t.response));
+  return out;
+}
+
+HttpResponse Transport::run(HttpRequest request) {
+  std::vector<HttpRequest> one;
+  one.push_back(std::move(request));
+  return std::move(run(std::move(one)).front());
+}
+
+}  // namespace dosna::s3

@@ -1,0 +1,126 @@
+// Fault test: radosgw is stopped and restarted (scripts/local-services.sh
+// rgw-stop / rgw-start) while a load runs; the load must finish by retrying
+// and the data read back must equal what was written.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "dosna/connection.h"
+#include "dosna/errors.h"
+#include "s3_test_util.h"
+
+namespace dosna::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+fs::path services_script() {
+  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
+         "local-services.sh";
+}
+
+// The services' DIR: DOSNA_SERVICES_DIR, else the folder of CEPH_CONF
+// (env.sh exports CEPH_CONF=DIR/ceph.conf).
+std::string services_dir() {
+  if (const char* d = std::getenv("DOSNA_SERVICES_DIR"); d && *d) return d;
+  if (const char* c = std::getenv("CEPH_CONF"); c && *c) return fs::path(c).parent_path().string();
+  return "";
+}
+
+int services(const std::string& command) {
+  const std::string cmd =
+      "bash '" + services_script().string() + "' " + command + " '" + services_dir() + "' >/dev/null 2>&1";
+  return std::system(cmd.c_str());
+}
+
+NdArray pattern(const Shape& shape, float salt) {
+  NdArray a = NdArray::uninitialized(DType::parse("<f4"), shape);
+  auto v = a.values<float>();
+  for (std::size_t n = 0; n < v.size(); ++n) v[n] = static_cast<float>(n % 100003) * 0.5f + salt;
+  return a;
+}
+
+TEST(S3Fault, LoadSurvivesRadosgwRestart) {
+  DOSNA_S3_STORE_OR_SKIP(store);
+  const std::string dir = services_dir();
+  if (dir.empty() || !fs::exists(services_script()) || !fs::exists(fs::path(dir) / "env.sh")) {
+    const std::string why = "radosgw restart needs scripts/local-services.sh and its DIR "
+                            "(CEPH_CONF or DOSNA_SERVICES_DIR)";
+    if (services_required()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  const Shape shape{128, 128, 128};
+  Connection con(store.config);
+  con.connect();
+  const std::string name = s3_dataset_name("fault");
+  Dataset ds = con.create_dataset(name, shape, DType::parse("<f4"), {32, 32, 32}, Scalar(0));
+  struct Cleanup {
+    Connection& con;
+    const std::string& name;
+    ~Cleanup() {
+      services("rgw-start");  // idempotent; radosgw must be up for the next tests
+      try {
+        if (con.has_dataset(name)) con.del_dataset(name);
+      } catch (const std::exception&) {
+      }
+    }
+  } cleanup{con, name};
+
+  // Loads run back to back; the restart happens in the middle of them.
+  std::atomic<bool> restarted{false};
+  std::atomic<int> spanning{0};  // loads that began before the stop and ended after the start
+  Clock::time_point stop_at, start_done;
+  std::atomic<bool> stop_marked{false};
+  std::exception_ptr failure;
+  float last_salt = 0;
+  std::thread loader([&] {
+    try {
+      for (int round = 0;; ++round) {
+        const bool restarted_before = restarted.load();
+        const auto began = Clock::now();
+        const float salt = static_cast<float>(round);
+        ds.load(pattern(shape, salt).view());
+        last_salt = salt;
+        if (!restarted_before && restarted.load() && stop_marked.load() && began < stop_at) {
+          ++spanning;
+        }
+        if (restarted_before) break;  // one whole load after the restart too
+      }
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop_at = Clock::now();
+  stop_marked = true;
+  const int stop_rc = services("rgw-stop");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int start_rc = services("rgw-start");
+  start_done = Clock::now();
+  restarted = true;
+  loader.join();
+  ASSERT_EQ(stop_rc, 0) << "rgw-stop failed";
+  ASSERT_EQ(start_rc, 0) << "rgw-start failed";
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      FAIL() << "load failed across the radosgw restart: " << e.what();
+    }
+  }
+  EXPECT_GE(spanning.load(), 1) << "no load overlapped the outage; the test proved nothing";
+
+  NdArray got = ds.read();
+  NdArray want = pattern(shape, last_salt);
+  ASSERT_EQ(got.nbytes(), want.nbytes());
+  EXPECT_EQ(std::memcmp(got.bytes(), want.bytes(), got.nbytes()), 0);
+}
+
+}  // namespace
+}  // namespace dosna::testing
