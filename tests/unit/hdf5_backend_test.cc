@@ -252,10 +252,14 @@ TEST(Hdf5Backend, RangedReads) {
   for (std::size_t c = 0; c < cases.size(); ++c) {
     SCOPED_TRACE(c);
     std::vector<std::byte> want;
-    for (const auto& r : cases[c]) want.insert(want.end(), p->data() + r.offset, p->data() + r.offset + r.length);
+    for (const auto& r : cases[c]) {
+      want.insert(want.end(), p->data() + r.offset, p->data() + r.offset + r.length);
+    }
     ASSERT_NE(out[c], nullptr);
     ASSERT_EQ(out[c]->size(), want.size());
-    EXPECT_EQ(std::memcmp(out[c]->data(), want.data(), want.size()), 0);
+    if (!want.empty()) {
+      EXPECT_EQ(std::memcmp(out[c]->data(), want.data(), want.size()), 0);
+    }
   }
   // Many ranges (more than IOV_MAX iovecs in total).
   std::vector<std::vector<ByteRange>> many(1);

@@ -208,8 +208,8 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
   if (n < 0) throw_errno(dataset, "cannot read " + path, errno);
   if (static_cast<std::size_t>(n) == layout.file_size() &&
       std::memcmp(scratch.data(), layout.head.data(), layout.head.size()) == 0 &&
-      std::memcmp(scratch.data() + layout.head.size(), layout.tail.data(), layout.tail.size()) ==
-          0) {
+      (layout.tail.empty() || std::memcmp(scratch.data() + layout.head.size(),
+                                          layout.tail.data(), layout.tail.size()) == 0)) {
     return pool.share(std::move(buffer));
   }
   pool.recycle(std::move(buffer));
