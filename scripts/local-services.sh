@@ -37,6 +37,10 @@ esac
 if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); fi
 CONF=$DIR/ceph.conf
 PIDS=$DIR/pids
+# Every ceph tool run from here reads this cluster's conf, never the caller's
+# (a caller that sourced another cluster's env.sh has CEPH_CONF set).
+unset CEPH_ARGS
+export CEPH_CONF=$CONF
 STATE=$DIR/state.env
 
 # ---------------------------------------------------------------- processes
@@ -122,6 +126,8 @@ while len(out) < n:
     if p in out or p + 1 in out or p - 1 in out:
         continue
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As the daemons do: a port in TIME_WAIT is free, a listening one is not.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", p))
     except OSError:
@@ -501,12 +507,21 @@ cmd_rgw_start() {
   wait_rgw 30 || { log_tails; die "rgw-start: radosgw did not answer on 127.0.0.1:$RGW_PORT"; }
 }
 
+# Lists each daemon; non-zero unless every daemon of the cluster runs.
 cmd_status() {
-  [ -f "$PIDS" ] || { echo "not running"; return 1; }
-  local rc=0 name pid
-  while read -r name pid; do
-    if alive "$pid"; then echo "$name $pid running"; else echo "$name $pid dead"; rc=1; fi
-  done <"$PIDS"
+  [ -f "$STATE" ] || { echo "not running"; return 1; }
+  load_state
+  local rc=0 name pid names="mon.a osd.0"
+  [ "$WITH_RGW" = 1 ] && names="$names rgw"
+  for name in $names; do
+    pid=$(pid_of "$name")
+    if [ -n "$pid" ] && alive "$pid"; then
+      echo "$name $pid running"
+    else
+      echo "$name stopped"
+      rc=1
+    fi
+  done
   return $rc
 }
 

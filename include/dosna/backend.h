@@ -60,6 +60,12 @@ class Buffer {
 };
 using ChunkData = std::shared_ptr<const Buffer>;
 
+// A contiguous byte range of a chunk payload.
+struct ByteRange {
+  std::size_t offset = 0;
+  std::size_t length = 0;
+};
+
 // One dataset's chunks in one backend. Chunk payloads are the full chunk_size
 // block in C order (FORMAT.md); a chunk never written is absent.
 class ChunkStore {
@@ -92,6 +98,20 @@ class ChunkStore {
   // Bytes [offset, offset + length) of the chunk, or nullptr if it is absent.
   // Backends that can read a byte range (ceph, s3, hdf5) override this.
   virtual ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length);
+
+  // Whether get_ranges_many() fetches only the requested bytes from the store,
+  // so reading part of a chunk costs less than reading all of it (ceph). The
+  // core reads partial chunks through it only when this is true.
+  virtual bool reads_ranges() const { return false; }
+
+  // Batched partial reads: out[i] = the bytes of ranges[i] of chunk
+  // indices[i], concatenated in order, or nullptr if that chunk is absent.
+  // Throws IoError if the stored payload has the wrong size. Backends that
+  // can fetch several ranges per request override this to keep all chunks in
+  // flight at once; the default reads whole chunks and copies the ranges.
+  virtual void get_ranges_many(std::span<const ChunkIndex> indices,
+                               std::span<const std::vector<ByteRange>> ranges,
+                               std::span<ChunkData> out);
 
   // Read-modify-write of one chunk: `modify` gets the current payload (nullptr
   // when absent) and returns the new one. Backends that can make the write

@@ -73,6 +73,18 @@ class Dataset {
   Dataset clone(const std::string& name, bool copy_data = false) const;
   // A new dataset `name` whose chunks are fn(this dataset's chunk).
   Dataset map(const ChunkFunction& fn, const std::string& name) const;
+  // A new dataset `name` computed chunk by chunk with a neighbourhood (for
+  // stencils and filters whose result must show no seams at chunk borders).
+  // fn receives the chunk's valid part extended by `halo` elements on both
+  // sides of every axis: inside the dataset the values of the neighbouring
+  // chunks, beyond its borders scipy.ndimage's mode 'reflect' padding
+  // (d c b a | a b c d | d c b a, repeated when halo exceeds the extent).
+  // fn returns an array of dtype() and EITHER that extended shape (the core
+  // crops the halo off) OR the chunk's valid shape; any other shape throws
+  // InvalidArgument. Split across the engine like map (collective under
+  // mpi). halo = 0 behaves as map; a negative halo throws InvalidArgument.
+  Dataset map_overlap(const ChunkFunction& fn, const std::string& name,
+                      std::int64_t halo) const;
   // Replaces every chunk by fn(chunk), in place. Chunks never written are
   // passed as the fill value.
   void apply(const ChunkFunction& fn);

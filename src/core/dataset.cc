@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
+#include "core/chunk_grid.h"
 #include "core/chunk_locks.h"
 #include "core/chunk_plan.h"
 #include "core/copy.h"
@@ -40,11 +42,18 @@ std::string DatasetState::describe() const {
 
 namespace {
 
+using detail::chunk_box;
+using detail::ChunkBox;
 using detail::DatasetState;
+using detail::unravel;
 
 // Chunks per batch: big enough to keep a backend's asynchronous requests in
-// flight, small enough that every worker gets several batches.
+// flight, small enough that every worker gets several batches. A single
+// worker gains nothing from splitting, so it takes up to kMaxBatch at once
+// (a box touching 8 chunks is one batch: 8 reads in flight, not 8 in a row).
 std::size_t batch_size(std::int64_t tasks, std::size_t workers) {
+  constexpr std::size_t kMaxBatch = 64;
+  if (workers <= 1) return std::clamp<std::size_t>(static_cast<std::size_t>(tasks), 1, kMaxBatch);
   const auto per = (static_cast<std::size_t>(tasks) + 4 * workers - 1) / (4 * workers);
   return std::clamp<std::size_t>(per, 1, 16);
 }
@@ -65,36 +74,10 @@ void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn) {
   else engine.run_local(batches, task);
 }
 
-ChunkIndex unravel(std::int64_t flat, const Shape& grid) {
-  ChunkIndex idx(grid.size());
-  for (std::size_t d = grid.size(); d-- > 0;) {
-    idx[d] = flat % grid[d];
-    flat /= grid[d];
-  }
-  return idx;
-}
-
 std::int64_t offset_of(const std::vector<std::int64_t>& pos, const std::vector<std::int64_t>& strides) {
   std::int64_t off = 0;
   for (std::size_t d = 0; d < pos.size(); ++d) off += pos[d] * strides[d];
   return off;
-}
-
-// The part of chunk `index` inside the dataset: its start and extent.
-struct ChunkBox {
-  std::vector<std::int64_t> start, count;
-  bool edge = false;
-};
-ChunkBox chunk_box(const DatasetMeta& meta, const ChunkIndex& index) {
-  ChunkBox box;
-  for (std::size_t d = 0; d < index.size(); ++d) {
-    const std::int64_t lo = index[d] * meta.chunk_size[d];
-    const std::int64_t n = std::min(meta.chunk_size[d], meta.shape[d] - lo);
-    box.start.push_back(lo);
-    box.count.push_back(n);
-    box.edge |= n != meta.chunk_size[d];
-  }
-  return box;
 }
 
 void check_payload(const DatasetState& st, const ChunkIndex& index, const ChunkData& data) {
@@ -215,9 +198,112 @@ void scatter_one(const DatasetState& st, const ChunkTask& t, const std::vector<s
                nd, st.meta.dtype.itemsize());
 }
 
+// The sub-box of a chunk as "planes": one byte range per position of the
+// outer axes (all but the last two), each spanning the inner rectangle, and
+// the strides of the sub-box inside those ranges once concatenated. Adjacent
+// ranges are merged. nullopt for non-positive steps or too many ranges.
+struct PlaneRanges {
+  std::vector<ByteRange> ranges;
+  std::vector<std::int64_t> src_strides;
+  std::size_t total = 0;
+};
+
+std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask& t,
+                                        const std::vector<std::int64_t>& steps) {
+  constexpr std::int64_t kMaxRanges = 1024;
+  const std::size_t nd = t.count.size();
+  if (nd == 0) return std::nullopt;
+  for (std::size_t d = 0; d < nd; ++d)
+    if (steps[d] <= 0 || t.count[d] <= 0) return std::nullopt;
+  const std::size_t inner = nd >= 2 ? nd - 2 : 0;
+  const auto& cs = st.chunk_strides;
+  auto span = static_cast<std::int64_t>(st.meta.dtype.itemsize());
+  std::int64_t base = 0;
+  for (std::size_t d = inner; d < nd; ++d) {
+    span += (t.count[d] - 1) * steps[d] * cs[d];
+    base += t.in_chunk_start[d] * cs[d];
+  }
+  std::int64_t planes = 1;
+  for (std::size_t d = 0; d < inner; ++d) planes *= t.count[d];
+  if (planes > kMaxRanges) return std::nullopt;
+  PlaneRanges out;
+  out.total = static_cast<std::size_t>(planes * span);
+  out.src_strides.resize(nd);
+  for (std::size_t d = inner; d < nd; ++d) out.src_strides[d] = cs[d] * steps[d];
+  std::int64_t packed = span;
+  for (std::size_t d = inner; d-- > 0;) {
+    out.src_strides[d] = packed;
+    packed *= t.count[d];
+  }
+  std::vector<std::int64_t> m(inner, 0);
+  for (std::int64_t p = 0; p < planes; ++p) {
+    std::int64_t off = base;
+    for (std::size_t d = 0; d < inner; ++d) off += (t.in_chunk_start[d] + m[d] * steps[d]) * cs[d];
+    const ByteRange r{static_cast<std::size_t>(off), static_cast<std::size_t>(span)};
+    if (!out.ranges.empty() && out.ranges.back().offset + out.ranges.back().length == r.offset)
+      out.ranges.back().length += r.length;
+    else
+      out.ranges.push_back(r);
+    for (std::size_t d = inner; d-- > 0;) {
+      if (++m[d] < t.count[d]) break;
+      m[d] = 0;
+    }
+  }
+  return out;
+}
+
+// gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
+// chunk the selection only partly covers is read as its planes, every chunk
+// of the batch in one get_ranges_many call, so only the needed bytes travel.
+void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst,
+                   const std::vector<std::int64_t>& dst_strides) {
+  const auto& steps = plan.steps();
+  const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
+  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
+    std::vector<ChunkTask> tasks;
+    std::vector<ChunkIndex> idx;
+    std::vector<std::vector<ByteRange>> ranges;
+    std::vector<std::optional<PlaneRanges>> parts;
+    bool any_partial = false;
+    for (std::int64_t i = first; i < last; ++i) {
+      ChunkTask t = plan.task(i);
+      auto part = plane_ranges(st, t, steps);
+      if (part && part->total <= chunk_nbytes / 2) {
+        ranges.push_back(part->ranges);
+        any_partial = true;
+      } else {
+        part.reset();
+        ranges.push_back({ByteRange{0, chunk_nbytes}});
+      }
+      idx.push_back(t.index);
+      tasks.push_back(std::move(t));
+      parts.push_back(std::move(part));
+    }
+    std::vector<ChunkData> data(tasks.size());
+    if (any_partial) st.store->get_ranges_many(idx, ranges, data);
+    else st.store->get_many(idx, data);
+    const std::size_t isz = st.meta.dtype.itemsize();
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+      const ChunkTask& t = tasks[k];
+      if (!parts[k] || !data[k]) {
+        check_payload(st, t.index, data[k]);
+        gather_one(st, t, steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+        continue;
+      }
+      if (data[k]->size() != parts[k]->total)
+        throw IoError(st.describe() + ": short ranged read of chunk " +
+                      codec::join_index(t.index, '.'));
+      copy_strided(data[k]->data(), parts[k]->src_strides.data(),
+                   dst + offset_of(t.box_offset, dst_strides), dst_strides.data(), t.count.data(),
+                   t.count.size(), isz);
+    }
+  });
+}
+
 void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* dst,
             const std::vector<std::int64_t>& dst_strides) {
   const ChunkPlan plan(norm, st.meta.shape, st.meta.chunk_size);
+  if (st.store->reads_ranges()) return gather_ranged(st, plan, dst, dst_strides);
   const auto& steps = plan.steps();
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
   for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {

@@ -80,6 +80,33 @@ ChunkData ChunkStore::get_range(const ChunkIndex& index, std::size_t offset, std
   return part;
 }
 
+void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
+                                 std::span<const std::vector<ByteRange>> ranges,
+                                 std::span<ChunkData> out) {
+  std::vector<ChunkData> whole(indices.size());
+  get_many(indices, whole);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (!whole[i]) {
+      out[i] = nullptr;
+      continue;
+    }
+    std::size_t total = 0;
+    for (const auto& r : ranges[i]) {
+      if (r.offset > whole[i]->size() || r.length > whole[i]->size() - r.offset)
+        throw IoError("chunk range " + std::to_string(r.offset) + "+" + std::to_string(r.length) +
+                      " beyond a payload of " + std::to_string(whole[i]->size()) + " bytes");
+      total += r.length;
+    }
+    auto part = Buffer::allocate(total);
+    std::size_t pos = 0;
+    for (const auto& r : ranges[i]) {
+      std::memcpy(part->data() + pos, whole[i]->data() + r.offset, r.length);
+      pos += r.length;
+    }
+    out[i] = std::move(part);
+  }
+}
+
 void ChunkStore::update(const ChunkIndex& index,
                         const std::function<ChunkData(const ChunkData& current)>& modify) {
   put(index, modify(get(index)));

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 #include "dosna/array.h"
 #include "dosna/errors.h"
@@ -28,7 +29,8 @@ std::optional<std::int64_t> parse_int(const std::string& text, std::string_view 
 
 // numpy's PySlice_AdjustIndices.
 AxisRange resolve_slice(const Slice& s, std::int64_t n, std::string_view what) {
-  const std::int64_t step = s.step.value_or(1);
+  // CPython clamps a step of -2**63 to -(2**63 - 1), so -step cannot overflow.
+  const std::int64_t step = std::max(s.step.value_or(1), -INT64_MAX);
   if (step == 0) throw InvalidArgument(std::string(what) + ": slice step cannot be zero");
   std::int64_t start, stop;
   if (step > 0) {
@@ -47,8 +49,8 @@ AxisRange resolve_slice(const Slice& s, std::int64_t n, std::string_view what) {
     else stop = std::min(stop, n - 1);
   }
   std::int64_t count = 0;
-  if (step > 0 && stop > start) count = (stop - start + step - 1) / step;
-  if (step < 0 && start > stop) count = (start - stop + (-step) - 1) / (-step);
+  if (step > 0 && stop > start) count = (stop - start - 1) / step + 1;
+  if (step < 0 && start > stop) count = (start - stop - 1) / (-step) + 1;
   if (count == 0) start = 0;
   return {start, step, count, false};
 }

@@ -1,0 +1,690 @@
+// dosna-bench: times the core operations of one backend x engine and prints
+// one JSON object per operation on stdout (progress goes to stderr):
+//
+//   {"op", "backend", "engine", "shape", "chunks", "bytes", "seconds",
+//    "mb_per_s", "ops_per_s", "us_per_op"}
+//
+// `seconds` is the median over --reps repetitions of the timed part of one
+// operation; the rates derive from it. Every result is verified against the
+// data the program wrote, outside the timed part: a mismatch exits 1, so a
+// fast wrong answer is never reported. Datasets the program creates carry a
+// unique name and are deleted before it exits.
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <complex>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "dosna/dosna.h"
+
+namespace {
+
+using dosna::ArrayView;
+using dosna::Connection;
+using dosna::ConnectionConfig;
+using dosna::Dataset;
+using dosna::DType;
+using dosna::DTypeKind;
+using dosna::IndexItem;
+using dosna::MutableArrayView;
+using dosna::NdArray;
+using dosna::Selection;
+using dosna::Shape;
+
+const std::vector<std::string> kAllOps = {
+    "memcpy",     "create_load", "read_full",    "read_zslab",  "read_yslab", "read_xslab",
+    "read_boxes", "write_boxes", "read_element", "apply"};
+constexpr std::int64_t kSlabThickness = 16;
+constexpr std::int64_t kBoxEdge = 24;
+constexpr int kBoxCount = 200;
+constexpr int kElementCount = 1000;
+constexpr std::uint64_t kReadBoxSeed = 20240601;
+constexpr std::uint64_t kWriteBoxSeed = 20240602;
+constexpr std::uint64_t kElementSeed = 20240603;
+constexpr unsigned char kPoison = 0xA5;
+
+struct Args {
+  ConnectionConfig config;
+  Shape shape = {256, 256, 256};
+  Shape chunks = {32, 32, 32};
+  std::string dtype = "<f4";
+  std::vector<std::string> ops = kAllOps;
+  int reps = 3;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A read or write returned data that differs from what was written.
+class VerifyFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+const char* kUsage =
+    "usage: dosna-bench [--backend NAME] [--engine NAME] [--opt key=value]...\n"
+    "                   [--engine-opt key=value]... [--name CONNECTION_NAME]\n"
+    "                   [--shape 256,256,256] [--chunks 32,32,32] [--dtype '<f4']\n"
+    "                   [--ops all|op,op,...] [--reps 3]\n"
+    "ops: memcpy create_load read_full read_zslab read_yslab read_xslab\n"
+    "     read_boxes write_boxes read_element apply\n";
+
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = text.find(sep, pos);
+    out.emplace_back(text.substr(pos, next - pos));
+    if (next == std::string_view::npos) break;
+    pos = next + 1;
+  }
+  return out;
+}
+
+std::int64_t parse_int(const std::string& text, const std::string& flag) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size()) throw UsageError(flag + ": not an integer: '" + text + "'");
+  return v;
+}
+
+Shape parse_shape(const std::string& text, const std::string& flag) {
+  Shape out;
+  for (const auto& part : split(text, ',')) {
+    const std::int64_t v = parse_int(part, flag);
+    if (v < 1) throw UsageError(flag + ": extents must be >= 1, got '" + text + "'");
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> parse_option(const std::string& text, const std::string& flag) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError(flag + ": expected key=value, got '" + text + "'");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Args parse_args(int argc, char** argv) {
+  Args args;
+  args.config.name = "dosna-bench";
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (i + 1 >= argc) throw UsageError(flag + ": missing value");
+    const std::string value = argv[++i];
+    if (flag == "--backend") {
+      args.config.backend = value;
+    } else if (flag == "--engine") {
+      args.config.engine = value;
+    } else if (flag == "--opt") {
+      args.config.options.insert_or_assign(parse_option(value, flag).first,
+                                           parse_option(value, flag).second);
+    } else if (flag == "--engine-opt") {
+      args.config.engine_options.insert_or_assign(parse_option(value, flag).first,
+                                                  parse_option(value, flag).second);
+    } else if (flag == "--name") {
+      args.config.name = value;
+    } else if (flag == "--shape") {
+      args.shape = parse_shape(value, flag);
+    } else if (flag == "--chunks") {
+      args.chunks = parse_shape(value, flag);
+    } else if (flag == "--dtype") {
+      args.dtype = value;
+    } else if (flag == "--ops") {
+      if (value == "all") {
+        args.ops = kAllOps;
+      } else {
+        args.ops = split(value, ',');
+        for (const auto& op : args.ops)
+          if (std::find(kAllOps.begin(), kAllOps.end(), op) == kAllOps.end())
+            throw UsageError("--ops: unknown op '" + op + "'");
+      }
+    } else if (flag == "--reps") {
+      args.reps = static_cast<int>(parse_int(value, flag));
+      if (args.reps < 1) throw UsageError("--reps: must be >= 1");
+    } else {
+      throw UsageError("unknown flag '" + flag + "'");
+    }
+  }
+  if (args.chunks.size() != args.shape.size())
+    throw UsageError("--chunks must have as many extents as --shape");
+  return args;
+}
+
+// Calls f(T{}) with the C++ element type of `dtype`.
+template <class F>
+decltype(auto) visit_dtype(DType dtype, F&& f) {
+  switch (dtype.kind()) {
+    case DTypeKind::kBool:
+      return f(bool{});
+    case DTypeKind::kInt:
+      switch (dtype.itemsize()) {
+        case 1: return f(std::int8_t{});
+        case 2: return f(std::int16_t{});
+        case 4: return f(std::int32_t{});
+        default: return f(std::int64_t{});
+      }
+    case DTypeKind::kUInt:
+      switch (dtype.itemsize()) {
+        case 1: return f(std::uint8_t{});
+        case 2: return f(std::uint16_t{});
+        case 4: return f(std::uint32_t{});
+        default: return f(std::uint64_t{});
+      }
+    case DTypeKind::kFloat:
+      if (dtype.itemsize() == 4) return f(float{});
+      return f(double{});
+    case DTypeKind::kComplex:
+      if (dtype.itemsize() == 8) return f(std::complex<float>{});
+      return f(std::complex<double>{});
+  }
+  throw std::logic_error("unknown dtype kind");
+}
+
+template <class T>
+struct IsComplex : std::false_type {};
+template <class R>
+struct IsComplex<std::complex<R>> : std::true_type {};
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Deterministic pseudo-random values (never NaN) of the dataset's dtype.
+void fill_pattern(DType dtype, std::byte* dst, std::int64_t n, std::uint64_t seed) {
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* out = reinterpret_cast<T*>(dst);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint64_t h = mix(seed * 0x100000001B3ull + static_cast<std::uint64_t>(i));
+      if constexpr (std::is_same_v<T, bool>) {
+        out[i] = (h & 1) != 0;
+      } else if constexpr (IsComplex<T>::value) {
+        using R = typename T::value_type;
+        out[i] = T(static_cast<R>(h % 65536), static_cast<R>((h >> 32) % 65536));
+      } else if constexpr (std::is_floating_point_v<T>) {
+        out[i] = static_cast<T>(static_cast<std::int64_t>(h % 65536) - 32768) / T(4);
+      } else {
+        out[i] = static_cast<T>(h);
+      }
+    }
+  });
+}
+
+// x + 1 for numbers; logical not for bool (bool + 1 is not a bool).
+void add_one(DType dtype, std::byte* data, std::int64_t n) {
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = reinterpret_cast<T*>(data);
+    for (std::int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<T, bool>) p[i] = !p[i];
+      else p[i] = static_cast<T>(p[i] + T(1));
+    }
+  });
+}
+
+// A box [start, start + count) per axis.
+struct Box {
+  Shape start;
+  Shape count;
+  Selection selection() const {
+    std::vector<IndexItem> items;
+    for (std::size_t d = 0; d < start.size(); ++d)
+      items.emplace_back(dosna::slice(start[d], start[d] + count[d]));
+    return Selection(std::move(items));
+  }
+};
+
+// Visits the rows (runs along the last axis) of `box` inside a C-order array
+// of `shape`: fn(element offset in the array, element offset in the box, row
+// length). A 0-d array is one row of one element.
+template <class F>
+void for_each_row(const Shape& shape, const Box& box, F&& fn) {
+  const std::size_t nd = shape.size();
+  if (nd == 0) {
+    fn(0, 0, 1);
+    return;
+  }
+  for (auto c : box.count)
+    if (c == 0) return;
+  std::vector<std::int64_t> strides(nd, 1);
+  for (std::size_t d = nd - 1; d > 0; --d) strides[d - 1] = strides[d] * shape[d];
+  std::vector<std::int64_t> pos(nd, 0);
+  const std::int64_t row = box.count[nd - 1];
+  std::int64_t box_offset = 0;
+  while (true) {
+    std::int64_t offset = 0;
+    for (std::size_t d = 0; d < nd; ++d) offset += (box.start[d] + pos[d]) * strides[d];
+    fn(offset, box_offset, row);
+    box_offset += row;
+    int d = static_cast<int>(nd) - 2;
+    for (; d >= 0; --d) {
+      if (++pos[d] < box.count[d]) break;
+      pos[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Plain in-memory copy of `box` out of / into the reference array.
+void extract_box(const NdArray& ref, const Box& box, std::byte* dst) {
+  const std::size_t isz = ref.dtype().itemsize();
+  for_each_row(ref.shape(), box, [&](std::int64_t off, std::int64_t boff, std::int64_t n) {
+    std::memcpy(dst + boff * isz, ref.bytes() + off * isz, static_cast<std::size_t>(n) * isz);
+  });
+}
+
+void insert_box(NdArray& ref, const Box& box, const std::byte* src) {
+  const std::size_t isz = ref.dtype().itemsize();
+  for_each_row(ref.shape(), box, [&](std::int64_t off, std::int64_t boff, std::int64_t n) {
+    std::memcpy(ref.bytes() + off * isz, src + boff * isz, static_cast<std::size_t>(n) * isz);
+  });
+}
+
+void expect_equal(const std::string& what, const std::byte* got, const std::byte* want,
+                  std::size_t nbytes, std::size_t itemsize) {
+  if (std::memcmp(got, want, nbytes) == 0) return;
+  std::size_t i = 0;
+  while (i < nbytes && got[i] == want[i]) ++i;
+  throw VerifyFailure(what + ": wrong data at element " + std::to_string(i / itemsize) + " of " +
+                      std::to_string(nbytes / itemsize));
+}
+
+std::vector<Box> random_boxes(const Shape& shape, int count, std::int64_t edge,
+                              std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Box> out;
+  for (int i = 0; i < count; ++i) {
+    Box box;
+    for (auto n : shape) {
+      const std::int64_t c = std::min(edge, n);
+      box.count.push_back(c);
+      box.start.push_back(std::uniform_int_distribution<std::int64_t>(0, n - c)(rng));
+    }
+    out.push_back(std::move(box));
+  }
+  return out;
+}
+
+using Clock = std::chrono::steady_clock;
+
+// CPU seconds of the whole process (every thread), to tell waiting for a
+// shared CPU apart from work when the machine is loaded.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Stopwatch {
+  Clock::time_point wall = Clock::now();
+  double cpu = process_cpu_seconds();
+};
+
+struct Timing {
+  std::uint64_t bytes = 0;  // bytes moved by one repetition
+  std::int64_t ops = 1;     // operations in one repetition
+  std::vector<double> seconds;
+  std::vector<double> cpu_seconds;
+  void stop(const Stopwatch& sw) {
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - sw.wall).count());
+    cpu_seconds.push_back(process_cpu_seconds() - sw.cpu);
+  }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double v, const char* fmt) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string json_shape(const Shape& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+class Bench {
+ public:
+  explicit Bench(Args args)
+      : args_(std::move(args)), dtype_(DType::parse(args_.dtype)), conn_(args_.config) {
+    conn_.connect();
+    ref_ = NdArray::uninitialized(dtype_, args_.shape);
+    fill_pattern(dtype_, ref_.bytes(), ref_.size(), 1);
+    scratch_ = NdArray::uninitialized(dtype_, args_.shape);
+    std::memset(scratch_.bytes(), 0, scratch_.nbytes());
+  }
+
+  ~Bench() {
+    for (const auto& name : created_) {
+      try {
+        if (conn_.has_dataset(name)) conn_.del_dataset(name);
+      } catch (const std::exception& e) {
+        std::cerr << "dosna-bench: could not delete dataset '" << name << "': " << e.what()
+                  << "\n";
+      }
+    }
+  }
+
+  void run(const std::string& op) {
+    std::cerr << "dosna-bench: " << op << " ..." << std::endl;
+    Timing t;
+    if (op == "memcpy") t = bench_memcpy();
+    else if (op == "create_load") t = bench_create_load();
+    else if (op == "read_full") t = bench_read_full();
+    else if (op == "read_zslab") t = bench_read_slabs(0, op);
+    else if (op == "read_yslab") t = bench_read_slabs(1, op);
+    else if (op == "read_xslab") t = bench_read_slabs(2, op);
+    else if (op == "read_boxes") t = bench_read_boxes();
+    else if (op == "write_boxes") t = bench_write_boxes();
+    else if (op == "read_element") t = bench_read_element();
+    else if (op == "apply") t = bench_apply();
+    if (t.seconds.empty()) return;
+    const double s = median(t.seconds);
+    std::cerr << "dosna-bench: " << op << ": median " << s << " s wall, "
+              << median(t.cpu_seconds) << " s cpu over " << t.seconds.size() << " reps"
+              << std::endl;
+    const bool has_bytes = t.bytes > 0;
+    std::cout << "{\"op\":" << json_string(op)
+              << ",\"backend\":" << json_string(args_.config.backend)
+              << ",\"engine\":" << json_string(args_.config.engine)
+              << ",\"shape\":" << json_shape(args_.shape)
+              << ",\"chunks\":" << json_shape(args_.chunks)
+              << ",\"bytes\":" << (has_bytes ? std::to_string(t.bytes) : "null")
+              << ",\"seconds\":" << json_number(s, "%.9g")
+              << ",\"mb_per_s\":"
+              << (has_bytes && s > 0 ? json_number(static_cast<double>(t.bytes) / s / 1e6, "%.1f")
+                                     : "null")
+              << ",\"ops_per_s\":"
+              << (s > 0 ? json_number(static_cast<double>(t.ops) / s, "%.1f") : "null")
+              << ",\"us_per_op\":" << json_number(s / static_cast<double>(t.ops) * 1e6, "%.4g")
+              << "}" << std::endl;
+  }
+
+ private:
+  std::string new_name(const std::string& hint) {
+    const std::string name =
+        "bench-" + std::to_string(getpid()) + "-" + std::to_string(created_.size()) + "-" + hint;
+    created_.push_back(name);
+    return name;
+  }
+
+  Dataset create(const std::string& hint) {
+    return conn_.create_dataset(new_name(hint), args_.shape, dtype_, args_.chunks, 0);
+  }
+
+  // The dataset the read ops use, created and loaded with the reference data.
+  Dataset& main() {
+    if (!main_) {
+      main_ = create("main");
+      main_->load(ref_.view());
+      verify_full(*main_, "load");
+    }
+    return *main_;
+  }
+
+  void poison(NdArray& a) { std::memset(a.bytes(), kPoison, a.nbytes()); }
+
+  void verify_full(const Dataset& ds, const std::string& what) {
+    poison(scratch_);
+    ds.read(Selection{}, scratch_.mutable_view());
+    expect_equal(what + " (full read back)", scratch_.bytes(), ref_.bytes(), ref_.nbytes(),
+                 dtype_.itemsize());
+  }
+
+  std::uint64_t nbytes() const { return ref_.nbytes(); }
+
+  Timing bench_memcpy() {
+    Timing t{nbytes(), 1, {}, {}};
+    NdArray dst = NdArray::uninitialized(dtype_, args_.shape);
+    for (int r = 0; r < args_.reps; ++r) {
+      poison(dst);
+      const Stopwatch sw;
+      std::memcpy(dst.bytes(), ref_.bytes(), ref_.nbytes());
+      t.stop(sw);
+      expect_equal("memcpy", dst.bytes(), ref_.bytes(), ref_.nbytes(), dtype_.itemsize());
+    }
+    return t;
+  }
+
+  Timing bench_create_load() {
+    Timing t{nbytes(), 1, {}, {}};
+    for (int r = 0; r < args_.reps; ++r) {
+      const std::string name = new_name("create_load");
+      const Stopwatch sw;
+      Dataset ds = conn_.create_dataset(name, args_.shape, dtype_, args_.chunks, 0);
+      ds.load(ref_.view());
+      t.stop(sw);
+      verify_full(ds, "create_load");
+      conn_.del_dataset(name);
+    }
+    return t;
+  }
+
+  Timing bench_read_full() {
+    Dataset& ds = main();
+    Timing t{nbytes(), 1, {}, {}};
+    NdArray out = NdArray::uninitialized(dtype_, args_.shape);
+    for (int r = 0; r < args_.reps; ++r) {
+      poison(out);
+      const Stopwatch sw;
+      ds.read(Selection{}, out.mutable_view());
+      t.stop(sw);
+      expect_equal("read_full", out.bytes(), ref_.bytes(), ref_.nbytes(), dtype_.itemsize());
+    }
+    return t;
+  }
+
+  Timing bench_read_boxes_of(const std::string& op, const std::vector<Box>& boxes) {
+    Dataset& ds = main();
+    std::vector<NdArray> outs;
+    std::vector<Selection> sels;
+    Timing t{0, static_cast<std::int64_t>(boxes.size()), {}, {}};
+    for (const auto& box : boxes) {
+      outs.push_back(NdArray::uninitialized(dtype_, box.count));
+      sels.push_back(box.selection());
+      t.bytes += outs.back().nbytes();
+    }
+    NdArray want;
+    for (int r = 0; r < args_.reps; ++r) {
+      for (auto& o : outs) poison(o);
+      const Stopwatch sw;
+      for (std::size_t i = 0; i < boxes.size(); ++i) ds.read(sels[i], outs[i].mutable_view());
+      t.stop(sw);
+      for (std::size_t i = 0; i < boxes.size(); ++i) {
+        want = NdArray::uninitialized(dtype_, boxes[i].count);
+        extract_box(ref_, boxes[i], want.bytes());
+        expect_equal(op + " box " + std::to_string(i) + " " + sels[i].to_string(),
+                     outs[i].bytes(), want.bytes(), want.nbytes(), dtype_.itemsize());
+      }
+    }
+    // For scale: the same boxes copied row by row out of one C-order array in
+    // RAM (what numpy does for a slice), into the same output buffers.
+    std::vector<double> plain;
+    for (int r = 0; r < args_.reps; ++r) {
+      for (auto& o : outs) poison(o);
+      const Stopwatch sw;
+      for (std::size_t i = 0; i < boxes.size(); ++i) extract_box(ref_, boxes[i], outs[i].bytes());
+      plain.push_back(process_cpu_seconds() - sw.cpu);
+    }
+    std::cerr << "dosna-bench: " << op << ": the same boxes out of a plain in-RAM array: median "
+              << median(plain) << " s cpu" << std::endl;
+    return t;
+  }
+
+  Timing bench_read_slabs(std::size_t axis, const std::string& op) {
+    if (axis >= args_.shape.size()) {
+      std::cerr << "dosna-bench: " << op << " skipped: the dataset has no axis " << axis << "\n";
+      return {};
+    }
+    std::vector<Box> slabs;
+    for (std::int64_t s = 0; s < args_.shape[axis]; s += kSlabThickness) {
+      Box box{Shape(args_.shape.size(), 0), args_.shape};
+      box.start[axis] = s;
+      box.count[axis] = std::min(kSlabThickness, args_.shape[axis] - s);
+      slabs.push_back(std::move(box));
+    }
+    return bench_read_boxes_of(op, slabs);
+  }
+
+  Timing bench_read_boxes() {
+    return bench_read_boxes_of("read_boxes",
+                               random_boxes(args_.shape, kBoxCount, kBoxEdge, kReadBoxSeed));
+  }
+
+  Timing bench_write_boxes() {
+    Dataset& ds = main();
+    const std::vector<Box> boxes = random_boxes(args_.shape, kBoxCount, kBoxEdge, kWriteBoxSeed);
+    std::vector<NdArray> values;
+    std::vector<Selection> sels;
+    Timing t{0, kBoxCount, {}, {}};
+    for (const auto& box : boxes) {
+      values.push_back(NdArray::uninitialized(dtype_, box.count));
+      sels.push_back(box.selection());
+      t.bytes += values.back().nbytes();
+    }
+    for (int r = 0; r < args_.reps; ++r) {
+      for (std::size_t i = 0; i < boxes.size(); ++i)
+        fill_pattern(dtype_, values[i].bytes(), values[i].size(), 1000 + 1000 * r + i);
+      const Stopwatch sw;
+      for (std::size_t i = 0; i < boxes.size(); ++i) ds.write(sels[i], values[i].view());
+      t.stop(sw);
+      for (std::size_t i = 0; i < boxes.size(); ++i) insert_box(ref_, boxes[i], values[i].bytes());
+      verify_full(ds, "write_boxes");
+    }
+    return t;
+  }
+
+  Timing bench_read_element() {
+    Dataset& ds = main();
+    std::mt19937_64 rng(kElementSeed);
+    std::vector<Selection> sels;
+    std::vector<std::int64_t> flat;
+    for (int i = 0; i < kElementCount; ++i) {
+      std::vector<IndexItem> items;
+      std::int64_t f = 0;
+      for (auto n : args_.shape) {
+        const std::int64_t v = std::uniform_int_distribution<std::int64_t>(0, n - 1)(rng);
+        items.emplace_back(v);
+        f = f * n + v;
+      }
+      sels.emplace_back(std::move(items));
+      flat.push_back(f);
+    }
+    const std::size_t isz = dtype_.itemsize();
+    std::vector<std::byte> out(kElementCount * isz);
+    Timing t{kElementCount * isz, kElementCount, {}, {}};
+    for (int r = 0; r < args_.reps; ++r) {
+      std::memset(out.data(), kPoison, out.size());
+      const Stopwatch sw;
+      for (int i = 0; i < kElementCount; ++i)
+        ds.read(sels[i], MutableArrayView{dtype_, Shape{}, out.data() + i * isz, {}});
+      t.stop(sw);
+      for (int i = 0; i < kElementCount; ++i)
+        expect_equal("read_element " + sels[i].to_string(), out.data() + i * isz,
+                     ref_.bytes() + flat[i] * static_cast<std::int64_t>(isz), isz, isz);
+    }
+    return t;
+  }
+
+  Timing bench_apply() {
+    Dataset& ds = main();
+    Timing t{nbytes(), 1, {}, {}};
+    const DType dtype = dtype_;
+    for (int r = 0; r < args_.reps; ++r) {
+      const Stopwatch sw;
+      ds.apply([dtype](NdArray chunk) {
+        add_one(dtype, chunk.bytes(), chunk.size());
+        return chunk;
+      });
+      t.stop(sw);
+      add_one(dtype_, ref_.bytes(), ref_.size());
+      verify_full(ds, "apply");
+    }
+    return t;
+  }
+
+  Args args_;
+  DType dtype_;
+  Connection conn_;
+  NdArray ref_;      // what the main dataset holds
+  NdArray scratch_;  // full-size buffer for verification reads
+  std::optional<Dataset> main_;
+  std::vector<std::string> created_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  try {
+    args = parse_args(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "dosna-bench: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  try {
+    Bench bench(args);
+    for (const auto& op : args.ops) bench.run(op);
+  } catch (const VerifyFailure& e) {
+    std::cerr << "dosna-bench: VERIFICATION FAILED: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "dosna-bench: error: " << e.what() << "\n";
+    return 3;
+  }
+  return 0;
+}

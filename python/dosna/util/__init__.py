@@ -1,0 +1,1 @@
+"""Utilities (dosna.util.mpi)."""

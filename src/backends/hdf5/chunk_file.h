@@ -1,0 +1,102 @@
+// chunk_<i>_<j>_<k>.h5: one chunk of an hdf5-backend dataset, an HDF5 file
+// holding /data of shape chunk_size with the dataset's fill value as its HDF5
+// fill value (FORMAT.md, HDF5 section).
+//
+// Why the hot paths avoid the HDF5 library
+// ----------------------------------------
+// Every HDF5 API call runs behind one process-wide lock, and opening a file
+// (superblock, root group, object header) costs far more than moving a chunk's
+// bytes. Chunk I/O through the library would therefore serialise the threads
+// engine and pay several opens per chunk, which is where the Python original
+// spends ~95% of its time. Instead:
+//
+// * We write every chunk file with CONTIGUOUS layout, no filters, storage
+//   allocated at creation and no object timestamps. The bytes of such a file
+//   are then a fixed function of (dtype, chunk_size, fill value) and the
+//   payload: a header, the payload at a fixed data offset (H5Dget_offset), and
+//   possibly a fixed tail. We build that file once per dataset with HDF5 in
+//   memory (core driver, H5Fget_file_image) and keep its header and tail as a
+//   template. Writing a chunk is then one pwritev(header, payload, tail) to a
+//   temporary name in the same directory and a rename(): plain syscalls, no
+//   lock, many in parallel, and never torn (a reader sees the old file or the
+//   new one). The result is an ordinary HDF5 file that h5py opens.
+// * Reading a chunk is one open and one preadv(header, payload, tail+1 byte)
+//   straight into the result buffer. The file is trusted only if its size and
+//   header bytes equal the template (so the data offset is right); anything
+//   else, such as files written by h5py (late allocation, chunked or
+//   compressed layouts, another library version), is read through the HDF5
+//   API, which is correct for every layout, only slower.
+// * get_range on a file that matches the template preads just the requested
+//   bytes of the payload.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dosna/backend.h"
+
+namespace dosna::hdf5 {
+
+// The fixed bytes around the payload of a chunk file of one dataset.
+struct ChunkTemplate {
+  std::vector<std::byte> head;  // file bytes [0, data offset)
+  std::vector<std::byte> tail;  // file bytes after the payload
+  std::size_t payload = 0;      // chunk_nbytes()
+  std::size_t file_size() const { return head.size() + payload + tail.size(); }
+};
+
+// Recycles chunk-sized buffers. A chunk read fills a buffer the page cache
+// copies into; a fresh allocation of that size is mmap()ed, page-faulted in
+// and unmapped again on release, which costs about as much as the copy
+// itself. Buffers handed out return here when the last reference to them is
+// dropped (up to a bounded number), so steady-state reads touch memory that
+// is already mapped. Thread-safe.
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+ public:
+  // Buffers of `size` bytes; keeps at most `max_free` idle ones.
+  BufferPool(std::size_t size, std::size_t max_free) : size_(size), max_free_(max_free) {}
+  // A writable buffer of size() bytes (recycled or new) ...
+  std::shared_ptr<Buffer> take();
+  // ... and the read-only handle to give out, which recycles it on release.
+  ChunkData share(std::shared_ptr<Buffer> buffer);
+  // Returns a buffer from take() that was not shared.
+  void recycle(std::shared_ptr<Buffer> buffer);
+  std::size_t size() const { return size_; }
+
+ private:
+
+  std::size_t size_;
+  std::size_t max_free_;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<Buffer>> free_;
+};
+
+// Builds the template with the HDF5 library (in memory, under its lock).
+// Throws IoError naming `dataset`.
+ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dataset);
+
+// The chunk file's payload, or nullptr if `path` does not exist. Throws
+// IoError naming `dataset` and the path if the file cannot be read or its
+// /data does not have the chunk's shape.
+// The payload buffer comes from `pool`.
+ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
+                          const DatasetMeta& meta, std::string_view dataset, BufferPool& pool);
+
+// Bytes [offset, offset + length) of the payload, or nullptr if absent.
+ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
+                           const DatasetMeta& meta, std::string_view dataset, std::size_t offset,
+                           std::size_t length);
+
+// Writes `payload` as `dir`/`file_name` atomically: a temporary file in `dir`
+// renamed into place. With `durable`, fsyncs the file before the rename and
+// the directory after it. Throws IoError naming `dataset` (NotFound-free: a
+// missing directory is an IoError with ENOENT).
+void write_chunk_file(const std::string& dir, const std::string& file_name,
+                      const ChunkTemplate& layout, const Buffer& payload, bool durable,
+                      std::string_view dataset);
+
+}  // namespace dosna::hdf5

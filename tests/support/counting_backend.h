@@ -1,0 +1,83 @@
+// A Backend decorator that counts the chunk operations reaching the wrapped
+// store, per dataset and per chunk index, so tests can assert which chunks a
+// slice or a write touched (and that a whole-chunk write reads nothing).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dosna/backend.h"
+
+namespace dosna::testing {
+
+// Operations on one chunk. `get` counts get(), get_many() entries and
+// get_range(); `update` counts update() calls (each one reads the chunk).
+struct ChunkOpCounts {
+  std::int64_t get = 0;
+  std::int64_t get_range = 0;
+  std::int64_t put = 0;
+  std::int64_t has = 0;
+  std::int64_t remove = 0;
+  std::int64_t update = 0;
+  // Every operation that reads the chunk's bytes.
+  std::int64_t reads() const { return get + get_range + update; }
+  // Every operation that stores the chunk's bytes.
+  std::int64_t writes() const { return put + update; }
+  friend bool operator==(const ChunkOpCounts&, const ChunkOpCounts&) = default;
+};
+
+// Counts of one dataset, by chunk index; `list` counts list() calls.
+struct DatasetOpCounts {
+  std::map<ChunkIndex, ChunkOpCounts> chunks;
+  std::int64_t list = 0;
+
+  // Chunk indices with at least one read / one write / any operation.
+  std::vector<ChunkIndex> read_chunks() const;
+  std::vector<ChunkIndex> written_chunks() const;
+  ChunkOpCounts total() const;
+};
+
+// Wraps `inner` (any backend); forwards every call unchanged and counts the
+// chunk operations. Thread-safe like the wrapped backend.
+class CountingBackend : public Backend {
+ public:
+  explicit CountingBackend(std::shared_ptr<Backend> inner);
+
+  // A snapshot of the counts of `dataset` (empty if nothing was counted).
+  DatasetOpCounts counts(const std::string& dataset) const;
+  // Forgets every count.
+  void reset();
+
+  std::string_view kind() const override { return inner_->kind(); }
+  const std::string& name() const override { return inner_->name(); }
+  void connect() override { inner_->connect(); }
+  void disconnect() noexcept override { inner_->disconnect(); }
+  bool connected() const override { return inner_->connected(); }
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta) override;
+  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override;
+  void delete_dataset(const std::string& dataset) override;
+  std::vector<std::string> list_datasets() override;
+  std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
+                                     const DatasetMeta& meta) override;
+
+  const std::shared_ptr<Backend>& inner() const { return inner_; }
+
+ private:
+  class Store;
+  struct Counter {
+    mutable std::mutex mutex;
+    DatasetOpCounts counts;
+  };
+  std::shared_ptr<Counter> counter(const std::string& dataset);
+
+  std::shared_ptr<Backend> inner_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Counter>> counters_;
+};
+
+}  // namespace dosna::testing

@@ -1,0 +1,71 @@
+#include "context.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <system_error>
+
+#include "dosna/errors.h"
+#include "dosna/registry.h"
+#include "file_errors.h"
+#include "progress.h"
+
+namespace dosna::cli {
+
+std::shared_ptr<Engine> make_cli_engine(const Args& args) {
+  std::string kind = args.engine;
+  if (kind.empty()) {
+    const auto avail = available_engines();
+    kind = std::find(avail.begin(), avail.end(), "threads") != avail.end() ? "threads" : "cpu";
+  }
+  Options opts;
+  parse_key_values(args.engine_opts, "--engine-opt", opts);
+  return make_engine(kind, opts);
+}
+
+Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode) {
+  auto backend = make_backend(spec.backend, spec.name, spec.options);
+  if (mode == StoreMode::kCreateMissing && spec.backend == "hdf5") {
+    std::filesystem::path dir = ".";
+    if (auto it = spec.options.find("directory"); it != spec.options.end()) dir = it->second;
+    std::error_code ec;
+    std::filesystem::create_directories(dir / spec.name, ec);
+    if (ec) throw_errno(ec.value(), describe(spec) + ": cannot create its directory");
+  }
+  Connection con(std::move(backend), std::move(engine));
+  con.connect();
+  return con;
+}
+
+Shape parse_shape(const std::string& text, const std::string& flag) {
+  std::string t;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c)) && c != '(' && c != ')' && c != '[' &&
+        c != ']')
+      t.push_back(c == 'x' ? ',' : c);
+  while (!t.empty() && t.back() == ',') t.pop_back();
+  Shape out;
+  if (t.empty()) return out;
+  std::size_t pos = 0;
+  while (pos <= t.size()) {
+    auto comma = t.find(',', pos);
+    if (comma == std::string::npos) comma = t.size();
+    const std::string item = t.substr(pos, comma - pos);
+    if (item.empty() || item.size() > 18 ||
+        !std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      throw InvalidArgument(flag + " '" + text + "' is not a list of non-negative integers like 100,100,3");
+    out.push_back(std::stoll(item));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::uint64_t nbytes(const Shape& shape, std::size_t itemsize) {
+  std::uint64_t n = itemsize;
+  for (auto s : shape) n *= static_cast<std::uint64_t>(s);
+  return n;
+}
+
+bool progress_enabled(const Args& args) { return !args.quiet && Progress::stderr_is_tty(); }
+
+}  // namespace dosna::cli

@@ -1,0 +1,36 @@
+// Turning command-line arguments into connected stores, engines and shapes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli_args.h"
+#include "dosna/connection.h"
+#include "dosna/engine.h"
+#include "store_uri.h"
+
+namespace dosna::cli {
+
+// The engine named by --engine/--engine-opt (default: threads when this
+// build has it, else cpu).
+std::shared_ptr<Engine> make_cli_engine(const Args& args);
+
+// How open_store treats a missing hdf5 store directory.
+enum class StoreMode { kExisting, kCreateMissing };
+
+// Builds and connects the store over `engine`. With kCreateMissing an hdf5
+// store directory that does not exist yet is created first (commands that
+// write: create, cp, import).
+Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode);
+
+// "100,200,3" (also "(100, 200, 3)" or "100x200x3") -> Shape. Throws
+// InvalidArgument naming `flag` and the text.
+Shape parse_shape(const std::string& text, const std::string& flag);
+
+// Bytes of `shape` elements of `itemsize` bytes.
+std::uint64_t nbytes(const Shape& shape, std::size_t itemsize);
+
+// Whether progress bars are drawn: stderr is a terminal and no --quiet.
+bool progress_enabled(const Args& args);
+
+}  // namespace dosna::cli

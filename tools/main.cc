@@ -1,0 +1,170 @@
+// `dosna`: inspect stores, copy datasets between backends, import/export
+// .npy and HDF5 files, view slices. Parsing and exit codes live here; each
+// command is in cmd_*.cc.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "dosna/errors.h"
+#include "exit_codes.h"
+
+namespace {
+
+using dosna::cli::Args;
+
+constexpr const char* kStoreHelp =
+    "store: ram://NAME, hdf5:///ABS/DIR/NAME, hdf5://REL/DIR/NAME, "
+    "ceph://POOL?conffile=PATH&client_id=ID, s3://NAME?endpoint_url=URL&profile_name=P, "
+    "or a bare NAME with --backend";
+
+// --engine, --engine-opt, --quiet, --backend, --opt: on every command.
+void add_common(CLI::App* sub, Args& a) {
+  sub->add_option("--engine", a.engine,
+                  "engine running per-chunk work: cpu, threads (alias jl, joblib) or mpi "
+                  "(default: threads when built, else cpu)");
+  sub->add_option("--engine-opt", a.engine_opts, "engine option KEY=VALUE, e.g. njobs=4 (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_flag("-q,--quiet", a.quiet, "no progress bar or summary lines");
+  sub->add_option("--backend", a.backend, "backend of a bare store name: ram, hdf5, ceph, s3");
+  sub->add_option("--opt", a.opts,
+                  "backend option KEY=VALUE with the library's names, e.g. directory=/data, "
+                  "conffile=/etc/ceph/ceph.conf, endpoint_url=http://host:7480 (repeatable)")
+      ->allow_extra_args(false);
+}
+
+void add_store(CLI::App* sub, std::string& target, const char* name = "STORE") {
+  sub->add_option(name, target, kStoreHelp)->required();
+}
+
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "dosna: error: %s\n", one_line(message).c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  CLI::App app{"dosna: N-dimensional arrays stored as chunks in object stores (ram, hdf5, ceph, s3)"};
+  app.name("dosna");
+  app.set_version_flag("--version", "dosna 0.1.0");
+  app.require_subcommand(1);
+
+  auto* ls = app.add_subcommand("ls", "list datasets with shape, dtype, chunks, stored chunks");
+  add_store(ls, a.store);
+  ls->add_flag("--json", a.json, "print JSON");
+
+  auto* info = app.add_subcommand("info", "all metadata of one dataset");
+  add_store(info, a.store);
+  info->add_option("NAME", a.name, "dataset")->required();
+  info->add_flag("--json", a.json, "print JSON");
+
+  auto* create = app.add_subcommand("create", "create an empty dataset");
+  add_store(create, a.store);
+  create->add_option("NAME", a.name, "dataset")->required();
+  create->add_option("--shape", a.shape, "shape, e.g. 100,100,100")->required();
+  create->add_option("--dtype", a.dtype, "numpy dtype name or str (default float32)");
+  create->add_option("--chunks", a.chunks, "chunk shape, e.g. 32,32,32 (default: one chunk)");
+  create->add_option("--fillvalue", a.fillvalue, "fill value (default 0)");
+  create->add_flag("-f,--force", a.force, "replace an existing dataset");
+
+  auto* rm = app.add_subcommand("rm", "delete a dataset and its chunks");
+  add_store(rm, a.store);
+  rm->add_option("NAME", a.name, "dataset")->required();
+  rm->add_flag("-f,--force", a.force, "no error if the dataset does not exist");
+
+  auto* cp = app.add_subcommand("cp", "copy a dataset, chunk by chunk, between any two stores");
+  add_store(cp, a.store, "SRC_STORE");
+  cp->add_option("SRC_NAME", a.name, "source dataset")->required();
+  add_store(cp, a.dst_store, "DST_STORE");
+  cp->add_option("DST_NAME", a.dst_name, "destination dataset (default SRC_NAME)");
+  cp->add_option("--chunks", a.chunks, "new chunk shape (default: the source's)");
+  cp->add_option("--dst-backend", a.dst_backend, "backend of a bare DST_STORE name");
+  cp->add_option("--dst-opt", a.dst_opts, "destination backend option KEY=VALUE (default: --opt)")
+      ->allow_extra_args(false);
+  cp->add_flag("-f,--force", a.force, "replace an existing destination dataset");
+
+  auto* imp = app.add_subcommand("import", "load a .npy file or an HDF5 dataset into a new dataset");
+  imp->add_option("FILE", a.file, ".npy, .h5 or .hdf5 file")->required();
+  add_store(imp, a.store);
+  imp->add_option("NAME", a.name, "dataset")->required();
+  imp->add_option("--h5path", a.h5path, "dataset inside the HDF5 file (default: its only one)");
+  imp->add_option("--chunks", a.chunks, "chunk shape (default: at most 4 MiB chunks)");
+  imp->add_option("--fillvalue", a.fillvalue, "fill value (default 0)");
+  imp->add_flag("-f,--force", a.force, "replace an existing dataset");
+
+  auto* exp = app.add_subcommand("export", "write a dataset to a .npy or HDF5 file");
+  add_store(exp, a.store);
+  exp->add_option("NAME", a.name, "dataset")->required();
+  exp->add_option("FILE", a.file, ".npy, .h5 or .hdf5 file (format by extension)")->required();
+  exp->add_option("--h5path", a.h5path, "dataset inside the HDF5 file (default: /NAME)");
+  exp->add_flag("-f,--force", a.force, "replace an existing file (.npy) or dataset (.h5)");
+
+  auto* sl = app.add_subcommand("slice", "print a selection, or save a 2-D one as a grey PNG");
+  add_store(sl, a.store);
+  sl->add_option("NAME", a.name, "dataset")->required();
+  sl->add_option("SELECTION", a.selection,
+                 "numpy-style selection, e.g. 50,:,: or ::2,3 (put -- before one starting "
+                 "with '-')")
+      ->required();
+  sl->add_option("--png", a.png, "write a PNG with a linear grey map instead of printing");
+  double vmin = 0, vmax = 0;
+  auto* vmin_opt = sl->add_option("--vmin", vmin, "value shown black (default: minimum)");
+  auto* vmax_opt = sl->add_option("--vmax", vmax, "value shown white (default: maximum)");
+
+  auto* bench = app.add_subcommand("bench", "run dosna-bench (every flag is passed through)");
+  bench->prefix_command();
+  bench->allow_extras();
+  bench->set_help_flag();
+
+  for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl}) add_common(sub, a);
+
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known |= sub->get_name() == argv[1];
+    }
+    if (!known)
+      return fail(dosna::cli::kExitUsage,
+                  "unknown command '" + std::string(argv[1]) + "' (commands: " + names + ")");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return fail(dosna::cli::kExitUsage, std::string(e.what()) + " (see dosna --help)");
+  }
+  if (vmin_opt->count()) a.vmin = vmin;
+  if (vmax_opt->count()) a.vmax = vmax;
+
+  try {
+    if (*ls) return dosna::cli::cmd_ls(a);
+    if (*info) return dosna::cli::cmd_info(a);
+    if (*create) return dosna::cli::cmd_create(a);
+    if (*rm) return dosna::cli::cmd_rm(a);
+    if (*cp) return dosna::cli::cmd_cp(a);
+    if (*imp) return dosna::cli::cmd_import(a);
+    if (*exp) return dosna::cli::cmd_export(a);
+    if (*sl) return dosna::cli::cmd_slice(a);
+    if (*bench) {
+      a.passthrough = bench->remaining();
+      return dosna::cli::cmd_bench(a);
+    }
+  } catch (const std::exception& e) {
+    return fail(dosna::cli::exit_code_for(e), e.what());
+  }
+  return fail(dosna::cli::kExitUsage, "no command given (see dosna --help)");
+}
