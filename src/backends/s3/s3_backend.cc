@@ -94,7 +94,7 @@ struct S3State {
   std::string label;
   Options options;
   std::mutex mutex;
-  std::optional<S3Settings> settings;
+  std::shared_ptr<const S3Settings> settings;  // of the current connection
   std::shared_ptr<Transport> transport;
   // Whether If-Match carries the ETag with its quotes (see S3ChunkStore::update).
   std::atomic<bool> quoted_if_match{false};
@@ -107,15 +107,21 @@ struct S3State {
 
   std::string where() const { return "s3 backend '" + label + "'"; }
 
+  std::shared_ptr<const S3Settings> current_settings() {
+    std::lock_guard lock(mutex);
+    return settings;
+  }
+
   // Throws the typed error for a failed response. `what` names the dataset,
   // bucket and operation ("dataset 'a' (bucket 'a'): PUT 0.1.2").
-  [[noreturn]] void fail(const HttpResponse& r, const std::string& what) const {
+  [[noreturn]] void fail(const HttpResponse& r, const std::string& what) {
     std::string msg = where() + ": " + what;
     const auto [code, message] = Transport::parse_error(r.text);
     const std::string tries =
         r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "";
     if (r.status == 0) {
-      std::string endpoint = settings ? settings->endpoint_url : "?";
+      const auto s = current_settings();
+      const std::string endpoint = s ? s->endpoint_url : "the endpoint";
       throw ConnectionError(msg + ": " + endpoint + " unreachable: " + r.transport_error + tries);
     }
     msg += ": HTTP " + std::to_string(r.status);
@@ -414,7 +420,7 @@ class S3Backend final : public Backend {
     auto transport = std::make_shared<Transport>(settings);
     {
       std::lock_guard lock(state_->mutex);
-      state_->settings = settings;
+      state_->settings = std::make_shared<const S3Settings>(settings);
     }
     // Probe with ListBuckets: proves the endpoint answers and the keys are
     // accepted. AccessDenied alone means valid keys without list rights.
@@ -462,10 +468,11 @@ class S3Backend final : public Backend {
     auto transport = state_->live();
     const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "'): ";
     HttpRequest make_bucket{.method = "PUT", .path = "/" + bucket};
-    if (state_->settings->region != "us-east-1") {
+    const std::string region = state_->current_settings()->region;
+    if (region != "us-east-1") {
       make_bucket.body_text =
           "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-          "<LocationConstraint>" + state_->settings->region +
+          "<LocationConstraint>" + region +
           "</LocationConstraint></CreateBucketConfiguration>";
     }
     HttpResponse r = transport->run(std::move(make_bucket));
