@@ -82,12 +82,12 @@ ChunkData ChunkStore::get_range(const ChunkIndex& index, std::size_t offset, std
 
 void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
                                  std::span<const std::vector<ByteRange>> ranges,
-                                 std::span<ChunkData> out) {
+                                 const std::function<void(std::size_t, ChunkData)>& ready) {
   std::vector<ChunkData> whole(indices.size());
   get_many(indices, whole);
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    if (!whole[i]) {
-      out[i] = nullptr;
+    if (!whole[i] || ranges[i].empty()) {
+      ready(i, std::move(whole[i]));
       continue;
     }
     std::size_t total = 0;
@@ -103,7 +103,8 @@ void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
       std::memcpy(part->data() + pos, whole[i]->data() + r.offset, r.length);
       pos += r.length;
     }
-    out[i] = std::move(part);
+    whole[i].reset();
+    ready(i, std::move(part));
   }
 }
 
