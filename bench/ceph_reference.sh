@@ -10,11 +10,12 @@
 # and the ratios. Every line is JSON; MB is 10^6 bytes everywhere (rados
 # bench prints MiB/s; converted here).
 #
-#   bench/ceph_reference.sh [--seconds 5] [--rounds 3] [--engine cpu] [--objectstore memstore|bluestore]
+#   bench/ceph_reference.sh [--seconds 5] [--rounds 3] [--reps 3] [--engine cpu] [--objectstore memstore|bluestore]
 #
 # The machine is shared and noisy, so the measurements are interleaved:
-# each of --rounds rounds runs every reference and dosna-bench once (one
-# rep); the summary line gives the median of each op over the rounds and the
+# each of --rounds rounds runs every reference and dosna-bench once
+# (dosna-bench and the box reference report the median of --reps reps);
+# the summary line gives the median of each op over the rounds and the
 # ratios of those medians.
 #
 # Uses the cluster of CEPH_CONF / DOSNA_CEPH_POOL when both are set (source
@@ -25,15 +26,17 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_RUN=5
 ROUNDS=3
+REPS=3
 ENGINE=cpu
 OBJECTSTORE=memstore
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_RUN=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --reps) REPS=$2; shift 2 ;;
     --engine) ENGINE=$2; shift 2 ;;
     --objectstore) OBJECTSTORE=$2; shift 2 ;;
-    *) echo "usage: $0 [--seconds S] [--rounds N] [--engine E] [--objectstore memstore|bluestore]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--seconds S] [--rounds N] [--reps N] [--engine E] [--objectstore memstore|bluestore]" >&2; exit 2 ;;
   esac
 done
 
@@ -84,11 +87,11 @@ for round in $(seq 1 "$ROUNDS"); do
   rados bench -p "$POOL" "$SECONDS_RUN" seq -t 16 --run-name "$RUN" >"$TMP/seq.txt" 2>&1
   rados_line rados_bench_seq "$TMP/seq.txt" | tee -a "$TMP/lines"
   rados -p "$POOL" cleanup --run-name "$RUN" >/dev/null 2>&1 || true
-  "$ROOT/build/bin/dosna-ceph-sync-boxes" --reps 1 | tee -a "$TMP/lines"
+  "$ROOT/build/bin/dosna-ceph-sync-boxes" --reps "$REPS" | tee -a "$TMP/lines"
   if [ -x "$BENCH" ]; then
     "$BENCH" --backend ceph --engine "$ENGINE" --name "$POOL" --opt "conffile=$CEPH_CONF" \
       --shape 256,256,256 --chunks 64,64,64 --dtype '<f4' --ops create_load,read_full,read_boxes \
-      --reps 1 2>/dev/null | tee -a "$TMP/lines"
+      --reps "$REPS" 2>/dev/null | tee -a "$TMP/lines"
   fi
 done
 
