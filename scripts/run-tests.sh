@@ -29,9 +29,13 @@ fi
 
 status=0
 echo "== unit + behaviour suites (release)"
-(cd build && ctest --output-on-failure -j 2) || status=1
+# Fault tests stop and restart the shared OSD / radosgw: they run alone.
+SERIAL='Fault|Crash'
+(cd build && ctest --output-on-failure -j 2 -E "$SERIAL") || status=1
+echo "== fault tests (release, one at a time)"
+(cd build && ctest --output-on-failure -R "$SERIAL") || status=1
 echo "== unit + behaviour suites (ASan + UBSan)"
-(cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit) || status=1
+(cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit -E "$SERIAL") || status=1
 for extra in scripts/tests.d/*.sh; do
   [ -f "$extra" ] || continue
   echo "== $extra"

@@ -22,7 +22,8 @@ ChunkBox chunk_box(const DatasetMeta& meta, std::int64_t flat) {
 
 Selection box_selection(const Shape& start, const Shape& count) {
   std::vector<IndexItem> items;
-  for (std::size_t d = 0; d < start.size(); ++d) items.emplace_back(slice(start[d], start[d] + count[d]));
+  for (std::size_t d = 0; d < start.size(); ++d)
+    items.emplace_back(slice(start[d], start[d] + count[d]));
   return Selection(std::move(items));
 }
 

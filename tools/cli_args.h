@@ -31,6 +31,7 @@ struct Args {
   std::optional<double> vmin, vmax;
   bool force = false;
   bool json = false;
+  bool stats = false;                    // cp/import/export: a JSON timing line on stdout
   std::vector<std::string> passthrough;  // bench
 };
 

@@ -1,8 +1,7 @@
 // ls, info, create, rm.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "context.h"
@@ -89,8 +88,7 @@ int cmd_info(const Args& args) {
             << "stored_chunks: " << ds.stored_chunks() << "\n"
             << "chunk_bytes:   " << ds.meta().chunk_nbytes() << "\n"
             << "nbytes:        " << nbytes(ds.shape(), ds.dtype().itemsize()) << " ("
-            << human_bytes(static_cast<double>(nbytes(ds.shape(), ds.dtype().itemsize())))
-            << ")\n";
+            << human_bytes(static_cast<double>(nbytes(ds.shape(), ds.dtype().itemsize()))) << ")\n";
   return 0;
 }
 

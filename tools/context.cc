@@ -20,7 +20,12 @@ std::shared_ptr<Engine> make_cli_engine(const Args& args) {
   }
   Options opts;
   parse_key_values(args.engine_opts, "--engine-opt", opts);
-  return make_engine(kind, opts);
+  auto engine = make_engine(kind, opts);
+  if (engine->size() > 1)
+    throw NotSupported("dosna runs as one process; the " + std::string(engine->kind()) +
+                       " engine has " + std::to_string(engine->size()) +
+                       " ranks (run dosna without mpiexec)");
+  return engine;
 }
 
 Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode) {
@@ -51,9 +56,11 @@ Shape parse_shape(const std::string& text, const std::string& flag) {
     auto comma = t.find(',', pos);
     if (comma == std::string::npos) comma = t.size();
     const std::string item = t.substr(pos, comma - pos);
-    if (item.empty() || item.size() > 18 ||
-        !std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      throw InvalidArgument(flag + " '" + text + "' is not a list of non-negative integers like 100,100,3");
+    if (item.empty() || item.size() > 18 || !std::all_of(item.begin(), item.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        }))
+      throw InvalidArgument(flag + " '" + text +
+                            "' is not a list of non-negative integers like 100,100,3");
     out.push_back(std::stoll(item));
     pos = comma + 1;
   }

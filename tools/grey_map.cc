@@ -36,8 +36,10 @@ GreyImage grey_map(const NdArray& array, std::optional<double> vmin, std::option
   for (std::size_t i = 0; i < n; ++i) {
     const double v = values[i];
     double g = 0;
-    if (std::isnan(v) || span <= 0) g = 0;
-    else g = std::round((v - img.vmin) / span * 255.0);
+    if (std::isnan(v) || span <= 0)
+      g = 0;
+    else
+      g = std::round((v - img.vmin) / span * 255.0);
     img.pixels[i] = static_cast<std::uint8_t>(std::clamp(g, 0.0, 255.0));
   }
   return img;

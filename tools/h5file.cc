@@ -67,17 +67,25 @@ hid_t memory_type(DType dtype) {
     }
     case DTypeKind::kInt:
       switch (dtype.itemsize()) {
-        case 1: return H5Tcopy(H5T_NATIVE_INT8);
-        case 2: return H5Tcopy(H5T_NATIVE_INT16);
-        case 4: return H5Tcopy(H5T_NATIVE_INT32);
-        default: return H5Tcopy(H5T_NATIVE_INT64);
+        case 1:
+          return H5Tcopy(H5T_NATIVE_INT8);
+        case 2:
+          return H5Tcopy(H5T_NATIVE_INT16);
+        case 4:
+          return H5Tcopy(H5T_NATIVE_INT32);
+        default:
+          return H5Tcopy(H5T_NATIVE_INT64);
       }
     case DTypeKind::kUInt:
       switch (dtype.itemsize()) {
-        case 1: return H5Tcopy(H5T_NATIVE_UINT8);
-        case 2: return H5Tcopy(H5T_NATIVE_UINT16);
-        case 4: return H5Tcopy(H5T_NATIVE_UINT32);
-        default: return H5Tcopy(H5T_NATIVE_UINT64);
+        case 1:
+          return H5Tcopy(H5T_NATIVE_UINT8);
+        case 2:
+          return H5Tcopy(H5T_NATIVE_UINT16);
+        case 4:
+          return H5Tcopy(H5T_NATIVE_UINT32);
+        default:
+          return H5Tcopy(H5T_NATIVE_UINT64);
       }
     case DTypeKind::kFloat:
       return H5Tcopy(dtype.itemsize() == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE);
@@ -100,7 +108,7 @@ herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* ou
 }
 
 void check_readable(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw_errno(errno, "file '" + path + "'");
   if (::access(path.c_str(), R_OK) != 0) throw_errno(errno, "file '" + path + "'");
 }
@@ -196,15 +204,14 @@ void H5Reader::read(const Shape& start, const Shape& count, std::byte* out) {
   const herr_t rc = H5Dread(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, out);
   H5Sclose(mspace);
   H5Sclose(fspace);
-  if (rc < 0)
-    throw IoError("hdf5 file '" + path_ + "': reading dataset '" + h5path_ + "' failed");
+  if (rc < 0) throw IoError("hdf5 file '" + path_ + "': reading dataset '" + h5path_ + "' failed");
 }
 
 H5Writer::H5Writer(const std::string& path, const std::string& h5path, DType dtype,
                    const Shape& shape, bool overwrite)
     : path_(path), h5path_(h5path) {
   const std::string where = "hdf5 file '" + path + "'";
-  struct stat st{};
+  struct stat st {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
   {
     // Create or open the file first as a plain file, so errno names the cause.
@@ -268,8 +275,7 @@ void H5Writer::write(const Shape& start, const Shape& count, const std::byte* da
   const herr_t rc = H5Dwrite(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, data);
   H5Sclose(mspace);
   H5Sclose(fspace);
-  if (rc < 0)
-    throw IoError("hdf5 file '" + path_ + "': writing dataset '" + h5path_ + "' failed");
+  if (rc < 0) throw IoError("hdf5 file '" + path_ + "': writing dataset '" + h5path_ + "' failed");
 }
 
 void H5Writer::close() {

@@ -2,7 +2,6 @@
 // .npy and HDF5 files, view slices. Parsing and exit codes live here; each
 // command is in cmd_*.cc.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -26,7 +25,8 @@ void add_common(CLI::App* sub, Args& a) {
   sub->add_option("--engine", a.engine,
                   "engine running per-chunk work: cpu, threads (alias jl, joblib) or mpi "
                   "(default: threads when built, else cpu)");
-  sub->add_option("--engine-opt", a.engine_opts, "engine option KEY=VALUE, e.g. njobs=4 (repeatable)")
+  sub->add_option("--engine-opt", a.engine_opts,
+                  "engine option KEY=VALUE, e.g. njobs=4 (repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("-q,--quiet", a.quiet, "no progress bar or summary lines");
   sub->add_option("--backend", a.backend, "backend of a bare store name: ram, hdf5, ceph, s3");
@@ -56,7 +56,8 @@ int fail(int code, const std::string& message) {
 
 int main(int argc, char** argv) {
   Args a;
-  CLI::App app{"dosna: N-dimensional arrays stored as chunks in object stores (ram, hdf5, ceph, s3)"};
+  CLI::App app{
+      "dosna: N-dimensional arrays stored as chunks in object stores (ram, hdf5, ceph, s3)"};
   app.name("dosna");
   app.set_version_flag("--version", "dosna 0.1.0");
   app.require_subcommand(1);
@@ -95,7 +96,8 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   cp->add_flag("-f,--force", a.force, "replace an existing destination dataset");
 
-  auto* imp = app.add_subcommand("import", "load a .npy file or an HDF5 dataset into a new dataset");
+  auto* imp =
+      app.add_subcommand("import", "load a .npy file or an HDF5 dataset into a new dataset");
   imp->add_option("FILE", a.file, ".npy, .h5 or .hdf5 file")->required();
   add_store(imp, a.store);
   imp->add_option("NAME", a.name, "dataset")->required();
@@ -129,6 +131,10 @@ int main(int argc, char** argv) {
   bench->set_help_flag();
 
   for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl}) add_common(sub, a);
+  for (auto* sub : {cp, imp, exp})
+    sub->add_flag(
+        "--stats", a.stats,
+        "print {\"op\", \"bytes\", \"seconds\", \"mb_per_s\"} of the data transfer on stdout");
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

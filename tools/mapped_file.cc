@@ -21,7 +21,7 @@ std::byte empty_file_byte;
 MappedFile MappedFile::open_read(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno(errno, "file '" + path + "'");
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
@@ -39,8 +39,7 @@ MappedFile MappedFile::open_read(const std::string& path) {
   return MappedFile(path, static_cast<std::byte*>(p), size);
 }
 
-MappedFile MappedFile::create(const std::string& path, std::size_t size,
-                              const std::string& shown) {
+MappedFile MappedFile::create(const std::string& path, std::size_t size, const std::string& shown) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw_errno(errno, "file '" + shown + "'");
   // Reserve the blocks now: a full disk is an error here, not a SIGBUS later.
@@ -50,8 +49,8 @@ MappedFile MappedFile::create(const std::string& path, std::size_t size,
     ::close(fd);
     throw_errno(err, "file '" + shown + "'");
   }
-  void* p = size ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-                 : &empty_file_byte;
+  void* p =
+      size ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : &empty_file_byte;
   err = errno;
   ::close(fd);
   if (p == MAP_FAILED) throw_errno(err, "file '" + shown + "'");

@@ -85,8 +85,10 @@ class DictParser {
       Shape shape;
       while (peek() != ')') {
         shape.push_back(parse_int());
-        if (peek() == ',') ++pos_;
-        else if (peek() != ')') fail("expected ',' or ')'");
+        if (peek() == ',')
+          ++pos_;
+        else if (peek() != ')')
+          fail("expected ',' or ')'");
       }
       ++pos_;
       return shape;
@@ -125,8 +127,10 @@ NpyHeader parse_npy_header(const std::byte* bytes, std::size_t size, const std::
   const int major = static_cast<int>(bytes[6]);
   const int minor = static_cast<int>(bytes[7]);
   std::size_t len_bytes = 0;
-  if (major == 1) len_bytes = 2;
-  else if (major == 2 || major == 3) len_bytes = 4;
+  if (major == 1)
+    len_bytes = 2;
+  else if (major == 2 || major == 3)
+    len_bytes = 4;
   else
     throw InvalidArgument(where + ": unsupported format version " + std::to_string(major) + "." +
                           std::to_string(minor));
@@ -178,8 +182,8 @@ std::string make_npy_header(DType dtype, const Shape& shape) {
   }
   if (shape.size() == 1) shape_text += ",";
   shape_text += ")";
-  std::string dict = "{'descr': '" + dtype.str() + "', 'fortran_order': False, 'shape': " +
-                     shape_text + ", }";
+  std::string dict =
+      "{'descr': '" + dtype.str() + "', 'fortran_order': False, 'shape': " + shape_text + ", }";
   // Pad with spaces and a final newline so data starts 64-byte aligned.
   std::size_t prefix = 10;
   std::string version("\x01\x00", 2);

@@ -7,16 +7,16 @@
 #include <cstdio>
 #include <memory>
 
-#include "file_errors.h"
 #include "dosna/errors.h"
+#include "file_errors.h"
 
 namespace dosna::cli {
 
 void write_grey_png(const std::string& path, const std::vector<std::uint8_t>& pixels,
                     std::int64_t height, std::int64_t width) {
   if (height < 1 || width < 1 || height > 0x7fffffff || width > 0x7fffffff)
-    throw InvalidArgument("png '" + path + "': cannot write an image of " +
-                          std::to_string(height) + "x" + std::to_string(width) + " pixels");
+    throw InvalidArgument("png '" + path + "': cannot write an image of " + std::to_string(height) +
+                          "x" + std::to_string(width) + " pixels");
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!file) throw_errno(errno, "png '" + path + "'");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);

@@ -32,6 +32,18 @@ Progress::Progress(std::string label, std::uint64_t total_bytes, bool enabled)
 
 Progress::~Progress() { finish(); }
 
+double Progress::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::print_stats(const std::string& op) const {
+  const double secs = elapsed();
+  const double bytes = static_cast<double>(done());
+  std::printf("{\"op\":\"%s\",\"bytes\":%.0f,\"seconds\":%.6f,\"mb_per_s\":%.1f}\n", op.c_str(),
+              bytes, secs, secs > 0 ? bytes / secs / 1e6 : 0.0);
+  std::fflush(stdout);
+}
+
 void Progress::add(std::uint64_t bytes) {
   done_.fetch_add(bytes, std::memory_order_relaxed);
   if (!enabled_) return;
@@ -66,16 +78,18 @@ void Progress::draw(bool final) {
   bar.append(static_cast<std::size_t>(kWidth - filled), '.');
   std::string eta = "--:--";
   if (final) {
-    eta = "done";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "done in %.2f s", elapsed);
+    eta = buf;
   } else if (rate > 0 && total >= done) {
     const auto secs = static_cast<long>(std::ceil((total - done) / rate));
     char buf[32];
     std::snprintf(buf, sizeof buf, "%ld:%02ld", secs / 60, secs % 60);
     eta = buf;
   }
-  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s / %s  %s/s  ETA %s\x1b[K", label_.c_str(),
-               bar.c_str(), frac * 100.0, human_bytes(done).c_str(), human_bytes(total).c_str(),
-               human_bytes(rate).c_str(), eta.c_str());
+  std::fprintf(stderr, "\r%s [%s] %3.0f%% %s / %s  %s/s  %s%s\x1b[K", label_.c_str(), bar.c_str(),
+               frac * 100.0, human_bytes(done).c_str(), human_bytes(total).c_str(),
+               human_bytes(rate).c_str(), final ? "" : "ETA ", eta.c_str());
   std::fflush(stderr);
 }
 

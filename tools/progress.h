@@ -23,6 +23,13 @@ class Progress {
   // Draws the final state and ends the line (also done by the destructor).
   void finish();
 
+  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  // Seconds since construction.
+  double elapsed() const;
+  // Prints one JSON line on stdout: {"op", "bytes", "seconds", "mb_per_s"}
+  // (MB = 1e6 bytes, as dosna-bench reports).
+  void print_stats(const std::string& op) const;
+
   // Whether stderr is a terminal.
   static bool stderr_is_tty();
 

@@ -18,8 +18,6 @@ std::string percent_decode(const std::string& text) {
         throw InvalidArgument("bad percent escape in '" + text + "'");
       out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
       i += 2;
-    } else if (text[i] == '+') {
-      out.push_back(' ');
     } else {
       out.push_back(text[i]);
     }

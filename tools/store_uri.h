@@ -29,10 +29,9 @@ StoreSpec parse_store(const std::string& text, const std::string& backend,
 
 // Parses "key=value" items (from --opt / --engine-opt) into `out`. `flag`
 // names the option in messages. Throws InvalidArgument.
-void parse_key_values(const std::vector<std::string>& items, const std::string& flag,
-                      Options& out);
+void parse_key_values(const std::vector<std::string>& items, const std::string& flag, Options& out);
 
-// Decodes %XX escapes and '+' (as a space) of a URI query component.
+// Decodes the %XX escapes of a URI component ('+' stays a plus: paths).
 std::string percent_decode(const std::string& text);
 
 // "hdf5 store 'dir/name'"-like description for messages.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 namespace dosna::cli {
@@ -26,11 +27,12 @@ std::vector<std::int64_t> shown(std::int64_t n, bool summarize) {
   return out;
 }
 
-// Formats the floats of one array the same way (shared precision and
-// notation) so columns align like numpy's.
+// Formats the floats of one array as numpy does by default: one notation for
+// all (scientific when magnitudes are extreme), each value with the fewest
+// digits (at most 8) that read back as the same value of its own type.
 class FloatFormat {
  public:
-  explicit FloatFormat(const std::vector<double>& values) {
+  FloatFormat(const std::vector<double>& values, bool single) : single_(single) {
     double max_abs = 0, min_abs = INFINITY;
     for (double v : values) {
       if (!std::isfinite(v)) continue;
@@ -38,19 +40,18 @@ class FloatFormat {
       if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
     }
     // numpy's rule (suppress=False) for switching to scientific notation.
-    sci_ = max_abs >= 1e8 ||
-           (min_abs != INFINITY && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
-    for (double v : values) {
-      if (!std::isfinite(v)) continue;
-      precision_ = std::max(precision_, needed(v));
-    }
+    sci_ = max_abs >= 1e8 || (min_abs != INFINITY && (min_abs < 1e-4 || max_abs / min_abs > 1e3));
+    // In scientific notation numpy gives every mantissa the same digits.
+    if (sci_)
+      for (double v : values)
+        if (std::isfinite(v)) common_ = std::max(common_, digits(v));
   }
 
   std::string operator()(double v) const {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     char buf[64];
-    std::snprintf(buf, sizeof buf, sci_ ? "%.*e" : "%.*f", precision_, v);
+    std::snprintf(buf, sizeof buf, sci_ ? "%.*e" : "%.*f", sci_ ? common_ : digits(v), v);
     std::string s = buf;
     std::string exp;
     if (sci_) {
@@ -58,51 +59,57 @@ class FloatFormat {
       exp = s.substr(e);
       s.resize(e);
     }
-    if (s.find('.') == std::string::npos) s += ".";
+    if (s.find('.') == std::string::npos) {
+      s += ".";
+    } else if (!sci_) {
+      while (s.back() == '0') s.pop_back();
+    }
     return s + exp;
   }
 
-  bool sci() const { return sci_; }
-
  private:
-  // Digits after the point that print `v` exactly at <= kMaxPrecision.
-  int needed(double v) const {
+  // The fewest digits after the point (at most 8) that read back as `v`.
+  int digits(double v) const {
     char buf[64];
     for (int p = 0; p < kMaxPrecision; ++p) {
       std::snprintf(buf, sizeof buf, sci_ ? "%.*e" : "%.*f", p, v);
-      if (std::strtod(buf, nullptr) == v) return p;
-      char buf8[64];
-      std::snprintf(buf8, sizeof buf8, sci_ ? "%.*e" : "%.*f", kMaxPrecision, v);
-      if (std::strtod(buf, nullptr) == std::strtod(buf8, nullptr)) return p;
+      const double back = std::strtod(buf, nullptr);
+      if (single_ ? static_cast<float>(back) == static_cast<float>(v) : back == v) return p;
     }
     return kMaxPrecision;
   }
 
+  bool single_;
   bool sci_ = false;
-  int precision_ = 0;
+  int common_ = 0;
 };
 
-// Numpy trims trailing zeros of fractional parts and pads on the right so
-// points align; applied to already-formatted float strings.
-void trim_and_pad(std::vector<std::string>& items, bool sci) {
+// Pads formatted floats so their points align (numpy's pad_left/pad_right);
+// nan and inf are right-aligned to the full width.
+void align_points(std::vector<std::string>& items) {
   std::size_t left = 0, right = 0;
   auto split = [](const std::string& s) {
     const auto dot = s.find('.');
     return dot == std::string::npos ? s.size() : dot;
   };
-  for (auto& s : items) {
-    if (!sci) {
-      const auto dot = s.find('.');
-      if (dot != std::string::npos) {
-        while (s.size() > dot + 1 && s.back() == '0') s.pop_back();
-      }
-    }
+  for (const auto& s : items) {
+    if (s.find('.') == std::string::npos) continue;
     left = std::max(left, split(s));
     right = std::max(right, s.size() - split(s));
   }
+  const std::size_t width = std::max(left + right, [&] {
+    std::size_t w = 0;
+    for (const auto& s : items) w = std::max(w, s.size());
+    return w;
+  }());
   for (auto& s : items) {
+    if (s.find('.') == std::string::npos) {
+      s = std::string(width - std::min(width, s.size()), ' ') + s;
+      continue;
+    }
     const std::size_t l = split(s), r = s.size() - l;
     s = std::string(left - l, ' ') + s + std::string(right - r, ' ');
+    if (s.size() < width) s = std::string(width - s.size(), ' ') + s;
   }
 }
 
@@ -135,13 +142,15 @@ std::string format_array(const NdArray& array) {
 
   std::vector<std::string> items;
   items.reserve(flat.size());
-  auto load = [&](std::int64_t i) { return Scalar::load(dt, array.bytes() + i * static_cast<std::int64_t>(isz)); };
+  auto load = [&](std::int64_t i) {
+    return Scalar::load(dt, array.bytes() + i * static_cast<std::int64_t>(isz));
+  };
   if (dt.kind() == DTypeKind::kFloat) {
     std::vector<double> vals;
     for (auto i : flat) vals.push_back(load(i).as_double());
-    FloatFormat f(vals);
+    const FloatFormat f(vals, dt.itemsize() == 4);
     for (double v : vals) items.push_back(f(v));
-    trim_and_pad(items, f.sci());
+    align_points(items);
   } else if (dt.kind() == DTypeKind::kComplex) {
     std::vector<double> re, im;
     for (auto i : flat) {
@@ -149,12 +158,12 @@ std::string format_array(const NdArray& array) {
       re.push_back(c.real());
       im.push_back(c.imag());
     }
-    FloatFormat fr(re), fi(im);
+    const FloatFormat fr(re, dt.itemsize() == 8), fi(im, dt.itemsize() == 8);
     std::vector<std::string> rs, is;
     for (double v : re) rs.push_back(fr(v));
     for (double v : im) is.push_back(fi(std::fabs(v)));
-    trim_and_pad(rs, fr.sci());
-    trim_and_pad(is, fi.sci());
+    align_points(rs);
+    align_points(is);
     for (std::size_t k = 0; k < re.size(); ++k)
       items.push_back(rs[k] + (std::signbit(im[k]) ? "-" : "+") + is[k] + "j");
   } else {
@@ -168,32 +177,47 @@ std::string format_array(const NdArray& array) {
   }
   if (nd == 0) return items.empty() ? "" : items[0];
 
-  std::string out;
+  // A port of numpy's _formatArray (arrayprint.py): line width 75, hanging
+  // indents, wrapping of the innermost axis, blank lines between blocks.
+  constexpr std::size_t kLineWidth = 75;
   std::size_t next = 0;
-  auto emit = [&](auto&& self, std::size_t d) -> void {
-    out += '[';
-    bool first = true;
-    for (auto i : axes[d]) {
-      if (!first) {
-        if (d + 1 == nd) {
-          out += ' ';
-        } else {
-          out += std::string(nd - d - 1, '\n');
-          out += std::string(d + 1, ' ');
-        }
-      }
-      first = false;
-      if (i < 0) {
-        out += "...";
-        continue;
-      }
-      if (d + 1 == nd) out += items[next++];
-      else self(self, d + 1);
+  auto extend = [](std::string& s, std::string& line, const std::string& word, std::size_t width,
+                   const std::string& prefix) {
+    if (line.size() + word.size() > width && line.size() > prefix.size()) {
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      s += line + "\n";
+      line = prefix;
     }
-    out += ']';
+    line += word;
   };
-  emit(emit, 0);
-  return out;
+  auto recurse = [&](auto&& self, std::size_t axis, const std::string& hanging,
+                     std::size_t width) -> std::string {
+    if (axis == nd) return items[next++];
+    const std::string next_hanging = hanging + " ";
+    const std::size_t next_width = width - 1;
+    const auto& pos = axes[axis];
+    std::string s;
+    if (axis + 1 == nd) {
+      std::string line = hanging;
+      for (std::size_t k = 0; k < pos.size(); ++k) {
+        const std::string word =
+            pos[k] < 0 ? std::string("...") : self(self, axis + 1, next_hanging, next_width);
+        extend(s, line, word, width - 1, hanging);  // room for the ']'
+
+        if (k + 1 < pos.size()) line += " ";
+      }
+      s += line;
+    } else {
+      const std::string line_sep(nd - axis - 1, '\n');
+      for (std::size_t k = 0; k < pos.size(); ++k) {
+        s += hanging;
+        s += pos[k] < 0 ? std::string("...") : self(self, axis + 1, next_hanging, next_width);
+        if (k + 1 < pos.size()) s += line_sep;
+      }
+    }
+    return "[" + s.substr(hanging.size()) + "]";
+  };
+  return recurse(recurse, 0, " ", kLineWidth);
 }
 
 }  // namespace dosna::cli

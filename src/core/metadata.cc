@@ -1,6 +1,9 @@
 // DatasetMeta, Buffer and the default (looping) ChunkStore batch methods.
 #include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "dosna/backend.h"
 #include "dosna/errors.h"
@@ -54,9 +57,58 @@ void DatasetMeta::validate(std::string_view dataset) const {
     throw InvalidArgument(who + ": byte size overflows");
 }
 
+namespace {
+
+// Recycles the storage of large buffers (chunk payloads): a fresh block of
+// that size is mmap()ed and page-faulted in on every allocation, which costs
+// as much as filling it. Bounded; blocks of other sizes are freed.
+class BlockCache {
+ public:
+  static constexpr std::size_t kMinSize = std::size_t{64} << 10;
+  static constexpr std::size_t kMaxBytes = std::size_t{128} << 20;
+
+  std::unique_ptr<std::byte[]> take(std::size_t size) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = free_.find(size);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    auto block = std::move(it->second.back());
+    it->second.pop_back();
+    bytes_ -= size;
+    return block;
+  }
+  void give(std::unique_ptr<std::byte[]> block, std::size_t size) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (bytes_ + size > kMaxBytes) return;
+    bytes_ += size;
+    free_[size].push_back(std::move(block));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::size_t bytes_ = 0;
+  std::map<std::size_t, std::vector<std::unique_ptr<std::byte[]>>> free_;
+};
+
+BlockCache& block_cache() {
+  static auto* cache = new BlockCache;  // never destroyed: buffers may outlive statics
+  return *cache;
+}
+
+}  // namespace
+
 std::shared_ptr<Buffer> Buffer::allocate(std::size_t size) {
-  auto b = std::make_shared<Buffer>();
-  b->data_.reset(new std::byte[std::max<std::size_t>(size, 1)]);
+  if (size < BlockCache::kMinSize) {
+    auto b = std::make_shared<Buffer>();
+    b->data_.reset(new std::byte[std::max<std::size_t>(size, 1)]);
+    b->size_ = size;
+    return b;
+  }
+  std::shared_ptr<Buffer> b(new Buffer, [](Buffer* p) {
+    block_cache().give(std::move(p->data_), p->size_);
+    delete p;
+  });
+  b->data_ = block_cache().take(size);
+  if (!b->data_) b->data_.reset(new std::byte[size]);
   b->size_ = size;
   return b;
 }

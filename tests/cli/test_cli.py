@@ -110,6 +110,12 @@ def test_backend_and_opt_instead_of_uri(tmp_path):
     run("create", "s", "x", "--shape", "4", "--backend", "hdf5", "--opt", f"directory={tmp_path}")
     assert "x" in run("ls", f"hdf5://{tmp_path}/s").stdout
     assert "x" in run("ls", "s", "--backend", "hdf5", "--opt", f"directory={tmp_path}").stdout
+    # Percent escapes are decoded; query options and --opt feed the same map.
+    run("create", f"hdf5://{tmp_path}/a%20b+c", "y", "--shape", "2")
+    assert (tmp_path / "a b+c" / "y").is_dir()
+    assert "y" in run("ls", "hdf5://a%20b+c", "--opt", f"directory={tmp_path}").stdout
+    run("ls", f"hdf5://{tmp_path}/s?bogus=1", code=2)
+    run("ls", f"ceph://pool", "--backend", "hdf5", code=2)
 
 
 def test_ram_store_is_per_process():
@@ -211,6 +217,9 @@ def test_cp_rechunk_and_sparse(tmp_path, store):
     info = json.loads(run("info", other, "sparse", "--json").stdout)
     assert info["stored_chunks"] == 0 and info["fillvalue"] == "2.5"
     run("cp", store, "a", store, code=2)  # onto itself
+    rel = os.path.relpath(tmp_path / "store")
+    run("cp", store, "a", f"hdf5://{rel}", "--force", code=2)  # the same, spelt differently
+    assert export_array(tmp_path, store, "a").tobytes() == a.tobytes()
 
 
 def test_cp_hdf5_ceph_s3_hdf5(tmp_path, store):
@@ -257,6 +266,31 @@ def test_slice_text(tmp_path, store):
     run("slice", store, "a", "9,:,:", code=2)
     run("slice", store, "a", "1,:,:,:,:", code=2)
     run("slice", store, "a", "x", code=2)
+
+
+def numpy_print_cases():
+    rng = np.random.default_rng(6)
+    return {
+        "f32": np.array([0.1, 0.25, 3.0], "<f4"),
+        "nonfinite": np.array([np.nan, 1.5, -np.inf], "<f8"),
+        "sci": np.array([1e10, 2.5, 3], "<f8"),
+        "sci_small": np.array([1.5e-7, 2.25e3], "<f8"),
+        "rand32": rng.random((3, 4)).astype("<f4"),
+        "wrapped": rng.random((3, 30)),
+        "summarised": rng.random((20, 20, 20)),
+        "long": np.arange(100, dtype="<i2"),
+        "ints4d": np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5),
+        "bools": rng.random(40) > 0.5,
+        "u64": np.array([2 ** 64 - 1, 3], "<u8"),
+        "cube": rng.integers(-1000, 1000, (7, 30, 12)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(numpy_print_cases()))
+def test_slice_text_matches_numpy_print(tmp_path, store, case):
+    a = numpy_print_cases()[case]
+    import_array(tmp_path, store, "a", a, chunks=tuple(max(1, n // 2) for n in a.shape))
+    assert run("slice", store, "a", "...").stdout.rstrip("\n") == str(a)
 
 
 def read_png(path):
@@ -347,7 +381,9 @@ def test_progress_only_on_a_terminal(tmp_path, store):
     rc, err = run_with_pty_stderr("cp", store, "p", store, "q", "--quiet")
     assert rc == 0 and err == ""
     p = run("export", store, "p", tmp_path / "p2.npy")
-    assert p.stderr == ""
+    assert p.stderr == "" and p.stdout == ""
+    stats = json.loads(run("cp", store, "p", store, "r", "--stats").stdout)
+    assert stats["op"] == "cp" and stats["bytes"] == 64 ** 3 * 4 and stats["seconds"] > 0
 
 
 # ---------------------------------------------------------------- errors
@@ -358,6 +394,10 @@ def test_errors_and_exit_codes(tmp_path, store):
     (tmp_path / "junk.npy").write_bytes(b"not a numpy file at all")
     np.save(tmp_path / "be.npy", np.arange(4, dtype=">f4"))
     np.save(tmp_path / "rec.npy", np.zeros(3, dtype=[("a", "<i4"), ("b", "<f4")]))
+    with h5py.File(tmp_path / "two.h5", "w") as f:
+        f["a"] = np.arange(3)
+        f["g/b"] = np.arange(2)
+        f["s"] = np.array([b"text"])
     cases = [
         (["frobnicate"], 2, "frobnicate"),
         (["ls"], 2, "STORE"),
@@ -375,6 +415,11 @@ def test_errors_and_exit_codes(tmp_path, store):
         (["import", tmp_path / "be.npy", store, "x"], 2, ">f4"),
         (["import", tmp_path / "rec.npy", store, "x"], 2, "structured"),
         (["import", tmp_path / "a.txt", store, "x"], 2, "a.txt"),
+        (["import", tmp_path / "two.h5", store, "x"], 2, "--h5path"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "/nope"], 3, "/nope"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "/g"], 2, "not a dataset"),
+        (["import", tmp_path / "two.h5", store, "x", "--h5path", "s"], 2, "type"),
+        (["import", tmp_path / "junk.npy", store, "x", "--h5path", "a"], 2, "--h5path"),
         (["export", store, "d", tmp_path / "x.csv"], 2, "x.csv"),
         (["export", store, "d", "/sys/dosna-test.npy"], 4, "/sys/dosna-test.npy"),
         (["export", store, "d", tmp_path / "no" / "x.npy"], 3, "x.npy"),
@@ -402,3 +447,57 @@ def test_bench_passthrough():
     direct = subprocess.run([bench, "--help"], capture_output=True, text=True)
     via = subprocess.run([DOSNA, "bench", "--help"], capture_output=True, text=True)
     assert via.returncode == direct.returncode and via.stdout == direct.stdout
+
+
+def doc_blocks():
+    text = (ROOT / "docs" / "cli.md").read_text()
+    return [b.split("```", 1)[0] for b in text.split("```sh\n")[1:]]
+
+
+def test_docs_examples_run(tmp_path):
+    """The ```sh blocks of docs/cli.md run as written (services when set)."""
+    env = dict(os.environ, PATH=f"{Path(DOSNA).parent}:/usr/bin:{os.environ.get('PATH', '')}")
+    have_services = ceph_store() and s3_store()
+    blocks = doc_blocks()
+    assert len(blocks) == 2
+    p = subprocess.run(["bash", "-euxo", "pipefail", "-c", blocks[0]], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "[128. 129. 130. 131.]]" in p.stdout and (tmp_path / "slice.png").exists()
+    if not have_services:
+        pytest.skip("ceph/s3 not configured: ran the hdf5 example only")
+    s3_demo = s3_store().replace("s3://cli", "s3://demo")
+    for store in (ceph_store(), s3_demo):  # left over by an interrupted run
+        run("rm", store, "cube", "--force")
+    try:
+        # Fewer bench repetitions keep the suite short; the flags pass through.
+        services = blocks[1].replace("--ops create_load,read_full", "--ops create_load --reps 1 --shape 64,64,64")
+        p = subprocess.run(["bash", "-euxo", "pipefail", "-c", services], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        b = export_array(tmp_path, f"hdf5://{tmp_path}/stores/back", "cube")
+        assert (b == np.arange(64 ** 3, dtype="f4").reshape(64, 64, 64)).all()
+    finally:
+        run("rm", ceph_store(), "cube", "--force")
+        run("rm", s3_demo, "cube", "--force")
+
+
+def test_service_errors(tmp_path):
+    """Permission and connection failures of real services: exit 4 and 5."""
+    ceph, s3 = ceph_store(), s3_store()
+    if s3:
+        env = dict(os.environ, AWS_SECRET_ACCESS_KEY="wrong", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = run("ls", s3, code=4, env=env)
+        assert "403" in p.stderr and "wrong" not in p.stderr  # no secret in messages
+        run("ls", "s3://cli?endpoint_url=http://127.0.0.1:1&max_retries=0", code=5)
+    if ceph:
+        conf = Path(os.environ["CEPH_CONF"]).read_text().splitlines()
+        bad = tmp_path / "dead-mon.conf"
+        bad.write_text("\n".join("mon host = 127.0.0.1:1" if l.strip().startswith("mon host") else l
+                                 for l in conf) + "\n")
+        pool = os.environ["DOSNA_CEPH_POOL"]
+        p = run("ls", f"ceph://{pool}?conffile={bad}&timeout=2", code=5)
+        assert "dead-mon.conf" in p.stderr
+        run("ls", f"ceph://no-such-pool?conffile={os.environ['CEPH_CONF']}", code=3)
+    if not (ceph and s3):
+        pytest.skip("ceph and/or s3 not configured")

@@ -73,6 +73,13 @@ class CountingBackend::Store : public ChunkStore {
     count(index, &ChunkOpCounts::get_range);
     return inner_->get_range(index, offset, length);
   }
+  bool reads_ranges() const override { return inner_->reads_ranges(); }
+  void get_ranges_many(std::span<const ChunkIndex> indices,
+                       std::span<const std::vector<ByteRange>> ranges,
+                       std::span<ChunkData> out) override {
+    for (const auto& index : indices) count(index, &ChunkOpCounts::get_range);
+    inner_->get_ranges_many(indices, ranges, out);
+  }
   void update(const ChunkIndex& index,
               const std::function<ChunkData(const ChunkData& current)>& modify) override {
     count(index, &ChunkOpCounts::update);

@@ -15,8 +15,9 @@
 
 namespace dosna::testing {
 
-// Operations on one chunk. `get` counts get(), get_many() entries and
-// get_range(); `update` counts update() calls (each one reads the chunk).
+// Operations on one chunk. `get` counts get() and get_many() entries,
+// `get_range` counts get_range() and get_ranges_many() entries, `update`
+// counts update() calls (each one reads the chunk).
 struct ChunkOpCounts {
   std::int64_t get = 0;
   std::int64_t get_range = 0;

@@ -228,6 +228,59 @@ TEST(Hdf5Backend, ChunkConformance) {
   EXPECT_THROW(store->put(c, pc), ConnectionError);
 }
 
+TEST(Hdf5Backend, RangedReads) {
+  TempDir dir;
+  auto b = open_backend(dir);
+  const DatasetMeta meta = meta_of({64, 64, 64}, DType::parse("<f4"), {64, 64, 64}, 0);
+  b->create_dataset("r", meta);
+  auto store = b->chunks("r", meta);
+  EXPECT_TRUE(store->reads_ranges());
+  const std::size_t n = meta.chunk_nbytes();
+  auto p = random_payload(n, 21);
+  store->put({0, 0, 0}, p);
+  const std::vector<std::vector<ByteRange>> cases = {
+      {{0, n}},                                          // everything
+      {{0, 10}, {10, 20}},                               // adjacent
+      {{100, 50}, {300, 8}, {5000, 1000}},               // small gaps: one read
+      {{16, 4}, {n / 2, 64}, {n - 8, 8}},                // large gaps: several reads
+      {{4096, 0}, {8, 8}, {0, 4}},                       // empty and out of order
+      {},                                                // nothing
+  };
+  const std::vector<ChunkIndex> idx(cases.size(), ChunkIndex{0, 0, 0});
+  std::vector<ChunkData> out(cases.size());
+  store->get_ranges_many(idx, cases, out);
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    SCOPED_TRACE(c);
+    std::vector<std::byte> want;
+    for (const auto& r : cases[c]) {
+      want.insert(want.end(), p->data() + r.offset, p->data() + r.offset + r.length);
+    }
+    ASSERT_NE(out[c], nullptr);
+    ASSERT_EQ(out[c]->size(), want.size());
+    if (!want.empty()) {
+      EXPECT_EQ(std::memcmp(out[c]->data(), want.data(), want.size()), 0);
+    }
+  }
+  // Many ranges (more than IOV_MAX iovecs in total).
+  std::vector<std::vector<ByteRange>> many(1);
+  for (std::size_t k = 0; k < 3000; ++k) many[0].push_back({k * 300, 7});
+  std::vector<ChunkData> one(1);
+  store->get_ranges_many(std::span(idx).first(1), many, one);
+  ASSERT_NE(one[0], nullptr);
+  ASSERT_EQ(one[0]->size(), 3000u * 7);
+  for (std::size_t k = 0; k < 3000; ++k) {
+    ASSERT_EQ(std::memcmp(one[0]->data() + k * 7, p->data() + k * 300, 7), 0) << k;
+  }
+  // Absent chunks give nullptr; ranges outside the payload are rejected.
+  std::vector<ChunkIndex> absent{{0, 0, 0}};
+  store->remove({0, 0, 0});
+  store->get_ranges_many(absent, std::span(cases).first(1), one);
+  EXPECT_EQ(one[0], nullptr);
+  store->put({0, 0, 0}, p);
+  const std::vector<std::vector<ByteRange>> bad = {{{n - 4, 8}}};
+  EXPECT_THROW(store->get_ranges_many(absent, bad, one), InvalidArgument);
+}
+
 TEST(Hdf5Backend, ListAndDeleteDatasets) {
   TempDir dir;
   auto b = open_backend(dir);

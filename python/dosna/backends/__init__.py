@@ -3,6 +3,7 @@
 from .. import _dosna
 
 AVAILABLE = list(_dosna.available_backends())
+available = AVAILABLE  # the original's spelling
 KNOWN = list(_dosna.known_backends())
 
 

@@ -15,6 +15,7 @@ def _available():
 
 
 AVAILABLE = _available()
+available = AVAILABLE  # the original's spelling
 KNOWN = list(_dosna.known_engines())
 
 

@@ -110,23 +110,6 @@ void write_all(int fd, std::vector<iovec> iov, std::string_view dataset, const s
   }
 }
 
-// Fills [buf, buf+len) from `offset`; returns the number of bytes read (less
-// only at end of file).
-std::size_t pread_full(int fd, std::byte* buf, std::size_t len, off_t offset,
-                       std::string_view dataset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < len) {
-    const ssize_t n = ::pread(fd, buf + done, len - done, offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(dataset, "cannot read " + path, errno);
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
-}
-
 std::atomic<unsigned long> temp_counter{0};
 
 }  // namespace
@@ -225,8 +208,8 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
   if (n < 0) throw_errno(dataset, "cannot read " + path, errno);
   if (static_cast<std::size_t>(n) == layout.file_size() &&
       std::memcmp(scratch.data(), layout.head.data(), layout.head.size()) == 0 &&
-      std::memcmp(scratch.data() + layout.head.size(), layout.tail.data(), layout.tail.size()) ==
-          0) {
+      (layout.tail.empty() || std::memcmp(scratch.data() + layout.head.size(),
+                                          layout.tail.data(), layout.tail.size()) == 0)) {
     return pool.share(std::move(buffer));
   }
   pool.recycle(std::move(buffer));
@@ -238,31 +221,90 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
                            const DatasetMeta& meta, std::string_view dataset, std::size_t offset,
                            std::size_t length) {
-  if (offset > layout.payload || length > layout.payload - offset) {
-    throw InvalidArgument(prefix(dataset) + "byte range [" + std::to_string(offset) + ", " +
-                          std::to_string(offset + length) + ") outside a chunk of " +
-                          std::to_string(layout.payload) + " bytes");
+  const ByteRange range{offset, length};
+  return read_chunk_ranges(path, layout, meta, dataset, std::span(&range, 1));
+}
+
+ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout,
+                            const DatasetMeta& meta, std::string_view dataset,
+                            std::span<const ByteRange> ranges) {
+  std::size_t total = 0;
+  for (const auto& r : ranges) {
+    if (r.offset > layout.payload || r.length > layout.payload - r.offset) {
+      throw InvalidArgument(prefix(dataset) + "byte range [" + std::to_string(r.offset) + ", " +
+                            std::to_string(r.offset + r.length) + ") outside a chunk of " +
+                            std::to_string(layout.payload) + " bytes");
+    }
+    total += r.length;
   }
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return nullptr;
     throw_errno(dataset, "cannot open " + path, errno);
   }
-  // The header holds the superblock (with the end-of-file address) and the
-  // layout message: equal bytes mean the payload is where the template has
-  // it. A file cut short would fail the range read and use the library.
-  thread_local std::vector<std::byte> scratch;
-  scratch.resize(layout.head.size());
-  if (pread_full(fd.get(), scratch.data(), scratch.size(), 0, dataset, path) == scratch.size() &&
-      std::memcmp(scratch.data(), layout.head.data(), scratch.size()) == 0) {
-    auto buffer = Buffer::allocate(length);
-    const auto at = static_cast<off_t>(layout.head.size() + offset);
-    if (pread_full(fd.get(), buffer->data(), length, at, dataset, path) == length) return buffer;
+  auto buffer = Buffer::allocate(total);
+
+  // Plan the reads: the header first (to validate the file), then the ranges
+  // in order. A range that starts a little after the previous read ends
+  // joins it, the gap read into a throw-away buffer: copying a few KiB costs
+  // less than another system call. Every read is one preadv().
+  constexpr std::size_t kMaxGap = 8192;
+  thread_local std::vector<std::byte> head;
+  thread_local std::vector<std::byte> gap(kMaxGap);
+  head.resize(layout.head.size());
+  struct Read {
+    off_t at;
+    std::size_t first_iov, iov_count, bytes;
+  };
+  std::vector<iovec> iov;
+  std::vector<Read> reads;
+  iov.push_back({head.data(), head.size()});
+  reads.push_back({0, 0, 1, head.size()});
+  std::size_t end = head.size();
+  std::byte* dst = buffer->data();
+  for (const auto& r : ranges) {
+    if (r.length == 0) continue;
+    const std::size_t at = layout.head.size() + r.offset;
+    Read& last = reads.back();
+    if (at >= end && at - end <= kMaxGap && last.iov_count + 2 <= IOV_MAX) {
+      if (at > end) {
+        iov.push_back({gap.data(), at - end});
+        ++last.iov_count;
+        last.bytes += at - end;
+      }
+      iov.push_back({dst, r.length});
+      ++last.iov_count;
+      last.bytes += r.length;
+    } else {
+      iov.push_back({dst, r.length});
+      reads.push_back({static_cast<off_t>(at), iov.size() - 1, 1, r.length});
+    }
+    dst += r.length;
+    end = at + r.length;
   }
+  bool ok = true;
+  for (std::size_t k = 0; ok && k < reads.size(); ++k) {
+    const Read& rd = reads[k];
+    ssize_t n;
+    do {
+      n = ::preadv(fd.get(), &iov[rd.first_iov], static_cast<int>(rd.iov_count), rd.at);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw_errno(dataset, "cannot read " + path, errno);
+    // A short read means a file of another size; the header bytes (the
+    // superblock with its end-of-file address and the layout message) must
+    // equal the template's for the payload to be where we read it.
+    ok = static_cast<std::size_t>(n) == rd.bytes &&
+         (k > 0 || std::memcmp(head.data(), layout.head.data(), head.size()) == 0);
+  }
+  if (ok) return buffer;
+
   ChunkData whole = read_with_library(path, meta, dataset, nullptr);
   if (!whole) return nullptr;
-  auto buffer = Buffer::allocate(length);
-  if (length > 0) std::memcpy(buffer->data(), whole->data() + offset, length);
+  dst = buffer->data();
+  for (const auto& r : ranges) {
+    if (r.length > 0) std::memcpy(dst, whole->data() + r.offset, r.length);
+    dst += r.length;
+  }
   return buffer;
 }
 

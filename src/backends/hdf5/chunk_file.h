@@ -26,13 +26,14 @@
 //   else, such as files written by h5py (late allocation, chunked or
 //   compressed layouts, another library version), is read through the HDF5
 //   API, which is correct for every layout, only slower.
-// * get_range on a file that matches the template preads just the requested
-//   bytes of the payload.
+// * get_range / get_ranges_many on a file that matches the template read
+//   just the requested bytes of the payload (reads_ranges() is true).
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,13 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
                            const DatasetMeta& meta, std::string_view dataset, std::size_t offset,
                            std::size_t length);
+
+// The bytes of `ranges` of the payload, concatenated in order, or nullptr if
+// absent: one open and a few preadv() calls for a file that matches the
+// template. Throws InvalidArgument for a range outside the payload.
+ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout,
+                            const DatasetMeta& meta, std::string_view dataset,
+                            std::span<const ByteRange> ranges);
 
 // Writes `payload` as `dir`/`file_name` atomically: a temporary file in `dir`
 // renamed into place. With `durable`, fsyncs the file before the rename and

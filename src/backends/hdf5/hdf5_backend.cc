@@ -123,6 +123,20 @@ class Hdf5ChunkStore final : public ChunkStore {
     return hdf5::read_chunk_range(path(index), layout_->file, meta_, dataset_, offset, length);
   }
 
+  // Partial reads cost only the bytes read (plus one open), so the core may
+  // read partly covered chunks as ranges.
+  bool reads_ranges() const override { return true; }
+
+  void get_ranges_many(std::span<const ChunkIndex> indices,
+                       std::span<const std::vector<ByteRange>> ranges,
+                       std::span<ChunkData> out) override {
+    shared_->require_connected();
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      out[i] = hdf5::read_chunk_ranges(path(indices[i]), layout_->file, meta_, dataset_,
+                                       ranges[i]);
+    }
+  }
+
   void put(const ChunkIndex& index, ChunkData data) override {
     shared_->require_connected();
     if (!data) throw InvalidArgument("hdf5 backend: dataset '" + dataset_ + "': null chunk");
