@@ -104,18 +104,14 @@ class ChunkStore {
   // core reads partial chunks through it only when this is true.
   virtual bool reads_ranges() const { return false; }
 
-  // Batched reads of whole chunks or parts of them, handed over as they
-  // arrive: ready(i, data) runs on the calling thread for every i in order,
-  // with the bytes of ranges[i] of chunk indices[i] concatenated (the whole
-  // payload when ranges[i] is empty), or nullptr if that chunk is absent.
-  // Item i may be handed over while later items are still in flight, so the
-  // caller copies early chunks during the I/O of later ones. Throws IoError if
-  // a stored payload has the wrong size; an exception thrown by ready() is
-  // rethrown once the requests in flight have completed. The default reads
-  // whole chunks with get_many and copies the ranges.
+  // Batched partial reads: out[i] = the bytes of ranges[i] of chunk
+  // indices[i], concatenated in order, or nullptr if that chunk is absent.
+  // Throws IoError if the stored payload has the wrong size. Backends that
+  // can fetch several ranges per request override this to keep all chunks in
+  // flight at once; the default reads whole chunks and copies the ranges.
   virtual void get_ranges_many(std::span<const ChunkIndex> indices,
                                std::span<const std::vector<ByteRange>> ranges,
-                               const std::function<void(std::size_t, ChunkData)>& ready);
+                               std::span<ChunkData> out);
 
   // Read-modify-write of one chunk: `modify` gets the current payload (nullptr
   // when absent) and returns the new one. Backends that can make the write

@@ -253,46 +253,50 @@ std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask&
 }
 
 // gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
-// chunk the selection only partly covers is read as its planes, so only the
-// needed bytes travel, and each chunk of the batch is copied out as soon as it
-// arrives, while the later ones are still in flight.
+// chunk the selection only partly covers is read as its planes, every chunk
+// of the batch in one get_ranges_many call, so only the needed bytes travel.
 void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst,
                    const std::vector<std::int64_t>& dst_strides) {
   const auto& steps = plan.steps();
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
-  const std::size_t isz = st.meta.dtype.itemsize();
   for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
     std::vector<ChunkTask> tasks;
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
     std::vector<std::optional<PlaneRanges>> parts;
+    bool any_partial = false;
     for (std::int64_t i = first; i < last; ++i) {
       ChunkTask t = plan.task(i);
       auto part = plane_ranges(st, t, steps);
       if (part && part->total <= chunk_nbytes / 2) {
         ranges.push_back(part->ranges);
+        any_partial = true;
       } else {
         part.reset();
-        ranges.emplace_back();
+        ranges.push_back({ByteRange{0, chunk_nbytes}});
       }
       idx.push_back(t.index);
       tasks.push_back(std::move(t));
       parts.push_back(std::move(part));
     }
-    st.store->get_ranges_many(idx, ranges, [&](std::size_t k, ChunkData data) {
+    std::vector<ChunkData> data(tasks.size());
+    if (any_partial) st.store->get_ranges_many(idx, ranges, data);
+    else st.store->get_many(idx, data);
+    const std::size_t isz = st.meta.dtype.itemsize();
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
       const ChunkTask& t = tasks[k];
-      if (!parts[k] || !data) {
-        check_payload(st, t.index, data);
-        gather_one(st, t, steps, data ? data->data() : nullptr, false, dst, dst_strides);
-        return;
+      if (!parts[k] || !data[k]) {
+        check_payload(st, t.index, data[k]);
+        gather_one(st, t, steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+        continue;
       }
-      if (data->size() != parts[k]->total)
+      if (data[k]->size() != parts[k]->total)
         throw IoError(st.describe() + ": short ranged read of chunk " +
                       codec::join_index(t.index, '.'));
-      copy_strided(data->data(), parts[k]->src_strides.data(),
+      copy_strided(data[k]->data(), parts[k]->src_strides.data(),
                    dst + offset_of(t.box_offset, dst_strides), dst_strides.data(), t.count.data(),
                    t.count.size(), isz);
-    });
+    }
   });
 }
 

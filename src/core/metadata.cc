@@ -134,12 +134,12 @@ ChunkData ChunkStore::get_range(const ChunkIndex& index, std::size_t offset, std
 
 void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
                                  std::span<const std::vector<ByteRange>> ranges,
-                                 const std::function<void(std::size_t, ChunkData)>& ready) {
+                                 std::span<ChunkData> out) {
   std::vector<ChunkData> whole(indices.size());
   get_many(indices, whole);
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    if (!whole[i] || ranges[i].empty()) {
-      ready(i, std::move(whole[i]));
+    if (!whole[i]) {
+      out[i] = nullptr;
       continue;
     }
     std::size_t total = 0;
@@ -155,8 +155,7 @@ void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
       std::memcpy(part->data() + pos, whole[i]->data() + r.offset, r.length);
       pos += r.length;
     }
-    whole[i].reset();
-    ready(i, std::move(part));
+    out[i] = std::move(part);
   }
 }
 

@@ -326,7 +326,7 @@ class CephChunkStore final : public ChunkStore {
 
   void get_ranges_many(std::span<const ChunkIndex> indices,
                        std::span<const std::vector<ByteRange>> ranges,
-                       const std::function<void(std::size_t, ChunkData)>& ready) override {
+                       std::span<ChunkData> out) override {
     for (const auto& list : ranges)
       for (const auto& r : list) check_range(r.offset, r.length);
     Session s(*cluster_);
@@ -336,14 +336,31 @@ class CephChunkStore final : public ChunkStore {
         [&](std::size_t i) {
           oids[i] = object_name(indices[i]);
           auto op = std::make_unique<ReadOp>();
-          if (ranges[i].empty()) {
-            op->submit(s.io(), oids[i], {ByteRange{0, chunk_nbytes_}});
-          } else {
-            op->submit(s.io(), oids[i], ranges[i]);
-          }
+          op->submit(s.io(), oids[i], ranges[i]);
           return op;
         },
-        [&](std::size_t i, ReadOp& op) { ready(i, op.finish(oids[i], chunk_nbytes_)); });
+        [&](std::size_t i, ReadOp& op) { out[i] = op.finish(oids[i], chunk_nbytes_); });
+  }
+
+  void put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data) override {
+    Session s(*cluster_);
+    std::vector<std::string> oids(indices.size());
+    run_windowed<Completion>(
+        indices.size(),
+        [&](std::size_t i) {
+          oids[i] = object_name(indices[i]);
+          check_size(oids[i], data[i]);
+          auto c = std::make_unique<Completion>();
+          if (int rc = rados_aio_write_full(s.io(), oids[i].c_str(), c->get(),
+                                            reinterpret_cast<const char*>(data[i]->data()),
+                                            data[i]->size());
+              rc < 0)
+            throw_rados(rc, "cannot submit the write of object '" + oids[i] + "'");
+          return c;
+        },
+        [&](std::size_t i, Completion& c) {
+          if (int rc = c.wait(); rc < 0) throw_rados(rc, "write of object '" + oids[i] + "' failed");
+        });
   }
 
   // Optimistic concurrency: the write is conditional on the object version
