@@ -82,7 +82,10 @@ trap 'rm -rf "$TMP"; cleanup' EXIT INT TERM
 BENCH=$ROOT/build/bin/dosna-bench
 [ -x "$BENCH" ] || echo "ceph_reference: $BENCH not built; only the reference lines are measured" >&2
 for round in $(seq 1 "$ROUNDS"); do
-  rados bench -p "$POOL" "$SECONDS_RUN" write -b 1048576 -t 16 --no-cleanup --run-name "$RUN" >"$TMP/write.txt" 2>&1
+  # --max-objects keeps a fast memstore OSD (4 GiB reported capacity) from
+  # filling up, which blocks every write (LOCAL_SERVICES.md, pitfall 9).
+  rados bench -p "$POOL" "$SECONDS_RUN" write -b 1048576 -t 16 --max-objects 1024 --no-cleanup \
+    --run-name "$RUN" >"$TMP/write.txt" 2>&1
   rados_line rados_bench_write "$TMP/write.txt" | tee -a "$TMP/lines"
   rados bench -p "$POOL" "$SECONDS_RUN" seq -t 16 --run-name "$RUN" >"$TMP/seq.txt" 2>&1
   rados_line rados_bench_seq "$TMP/seq.txt" | tee -a "$TMP/lines"
