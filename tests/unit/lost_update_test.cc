@@ -118,7 +118,13 @@ struct Plan {
 class NaiveStore final : public ChunkStore {
  public:
   explicit NaiveStore(std::shared_ptr<ChunkStore> inner) : inner_(std::move(inner)) {}
-  ChunkData get(const ChunkIndex& i) override { return inner_->get(i); }
+  // The pause widens the read-to-write window so that the control loses
+  // updates even on a busy or sanitised run.
+  ChunkData get(const ChunkIndex& i) override {
+    ChunkData d = inner_->get(i);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    return d;
+  }
   void put(const ChunkIndex& i, ChunkData d) override { inner_->put(i, std::move(d)); }
   bool has(const ChunkIndex& i) override { return inner_->has(i); }
   bool remove(const ChunkIndex& i) override { return inner_->remove(i); }
