@@ -57,6 +57,23 @@ TestStore make_test_store(const std::string& backend, const std::string& engine,
     }
     store.config.name = unique_name("s3");
     store.config.options = {{"endpoint_url", env("DOSNA_S3_ENDPOINT")}};
+    // Buckets are global to the endpoint, so a test that forgets a dataset
+    // leaves a bucket behind: remove what this process's names left over.
+    if (store.skip_reason.empty()) {
+      const std::string name = store.config.name;
+      const std::string prefix = name.substr(0, name.find('-', name.find('-') + 1) + 1);
+      const Options options = store.config.options;
+      store.cleanup = [name, prefix, options] {
+        try {
+          auto backend = make_backend("s3", name, options);
+          backend->connect();
+          for (const auto& ds : backend->list_datasets()) {
+            if (ds.rfind(prefix, 0) == 0) backend->delete_dataset(ds);
+          }
+        } catch (const std::exception&) {
+        }
+      };
+    }
   } else {
     store.skip_reason = "no test store for backend '" + backend + "'";
   }

@@ -230,6 +230,50 @@ TEST_F(S3Conformance, ManyThreadsShareTheConnection) {
   EXPECT_EQ(chunks->list().size(), 64u);
 }
 
+// Read-modify-write from independent connections (as separate processes
+// would be: no shared in-process lock) loses no update.
+TEST_F(S3Conformance, ConditionalUpdatesFromManyConnectionsLoseNothing) {
+  DatasetMeta m;
+  m.shape = {16};
+  m.dtype = DType::parse("<i8");
+  m.fillvalue = Scalar(0);
+  m.chunk_size = {16};
+  const std::string name = create("update", m);
+  constexpr int kWriters = 4, kEach = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&] {
+      try {
+        auto backend = make_backend("s3", store_.config.name, store_.config.options);
+        backend->connect();
+        auto chunks = backend->chunks(name, m);
+        for (int i = 0; i < kEach; ++i) {
+          chunks->update({0}, [&](const ChunkData& current) -> ChunkData {
+            auto next = Buffer::allocate(m.chunk_nbytes());
+            std::int64_t count = 0;
+            if (current) std::memcpy(&count, current->data(), sizeof count);
+            std::memset(next->data(), 0, next->size());
+            ++count;
+            std::memcpy(next->data(), &count, sizeof count);
+            return next;
+          });
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  auto data = backend_->chunks(name, m)->get({0});
+  ASSERT_TRUE(data);
+  std::int64_t count = 0;
+  std::memcpy(&count, data->data(), sizeof count);
+  EXPECT_EQ(count, kWriters * kEach);
+}
+
 TEST_F(S3Conformance, DisconnectedStoreFails) {
   const DatasetMeta m = meta_3d();
   const std::string name = create("disc", m);

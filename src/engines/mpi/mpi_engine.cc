@@ -7,11 +7,14 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "core/builtin.h"
 #include "core/options.h"
@@ -155,7 +158,11 @@ class MpiEngine final : public Engine {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   bool multi_process() const override { return true; }
-  void barrier() override { MPI_Barrier(comm_); }
+  void barrier() override {
+    MPI_Request request;
+    MPI_Ibarrier(comm_, &request);
+    wait(request);
+  }
 
   void run_local(std::size_t n, const std::function<void(std::size_t)>& task) override {
     for (std::size_t i = 0; i < n; ++i) task(i);
@@ -171,7 +178,9 @@ class MpiEngine final : public Engine {
     }
     int mine = local ? rank_ : size_;
     int first = size_;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_);
+    MPI_Request request;
+    MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_, &request);
+    wait(request);
     if (first == size_) return;
     share(first, local);
   }
@@ -179,7 +188,7 @@ class MpiEngine final : public Engine {
   void run_on_root(const std::function<void()>& fn) override {
     // Every rank arrives first, so the root never deletes what another rank
     // is still reading.
-    MPI_Barrier(comm_);
+    barrier();
     Failure local;
     if (rank_ == 0) {
       try {
@@ -190,7 +199,7 @@ class MpiEngine final : public Engine {
     }
     // The broadcast also holds the other ranks until the root has finished.
     int failed = local ? 1 : 0;
-    MPI_Bcast(&failed, 1, MPI_INT, 0, comm_);
+    bcast(&failed, 1, MPI_INT, 0);
     if (failed) share(0, local);
   }
 
@@ -201,15 +210,36 @@ class MpiEngine final : public Engine {
   [[noreturn]] void share(int from, const Failure& local) {
     Failure f = local;
     int header[3] = {static_cast<int>(f.kind), f.io_code, static_cast<int>(f.message.size())};
-    MPI_Bcast(header, 3, MPI_INT, from, comm_);
+    bcast(header, 3, MPI_INT, from);
     if (rank_ != from) {
       f.kind = static_cast<ErrorKind>(header[0]);
       f.io_code = header[1];
       f.message.resize(static_cast<std::size_t>(header[2]));
     }
-    if (header[2] > 0) MPI_Bcast(f.message.data(), header[2], MPI_CHAR, from, comm_);
+    if (header[2] > 0) bcast(f.message.data(), header[2], MPI_CHAR, from);
     if (local) std::rethrow_exception(local.exception);
     raise_remote(f, from);
+  }
+
+  void bcast(void* data, int count, MPI_Datatype type, int root) {
+    MPI_Request request;
+    MPI_Ibcast(data, count, type, root, comm_, &request);
+    wait(request);
+  }
+
+  // Waits for a collective without occupying a core: ranks that finished
+  // their share early would otherwise spin in MPI's progress loop, taking CPU
+  // from ranks still computing whenever ranks share cores. Polls briefly,
+  // then sleeps with a backoff of at most 1 ms.
+  static void wait(MPI_Request& request) {
+    int done = 0;
+    for (int i = 0; i < 100 && !done; ++i) MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    auto pause = std::chrono::microseconds(20);
+    while (!done) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    }
   }
 
   MPI_Comm comm_ = MPI_COMM_NULL;
