@@ -26,7 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <csignal>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <random>
@@ -262,6 +264,19 @@ TEST(LostUpdateChild, Writer) {
   config.name = spec.at("name");
   for (const auto& [k, v] : spec)
     if (k.starts_with("opt.")) config.options[k.substr(4)] = v;
+  if (spec.count("hold")) {
+    // Take chunk (0,0,0)'s lock in update(), say so, and wait to be killed.
+    Connection con(config);
+    con.connect();
+    const std::string dataset = spec.at("dataset");
+    auto store = con.backend().chunks(dataset, *con.backend().read_dataset(dataset));
+    store->update({0, 0, 0}, [&](const ChunkData& current) {
+      std::ofstream(spec.at("hold")) << "holding\n";
+      std::this_thread::sleep_for(std::chrono::seconds(120));
+      return current;
+    });
+    FAIL() << "was not killed";
+  }
   const std::uint64_t seed = std::stoull(spec.at("seed"));
   const int writer = std::stoi(spec.at("writer"));
   const Plan plan(seed, std::stoi(spec.at("writers")));
@@ -285,6 +300,30 @@ std::int64_t epoch_ms(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// Starts this test binary as a child running LostUpdateChild.Writer with the
+// spec file `spec_path`; its stdout and stderr go to `log`.
+pid_t spawn_child(const std::string& spec_path, const std::string& log) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (!std::string_view(*e).starts_with("DOSNA_LOST_UPDATE_SPEC=")) env.emplace_back(*e);
+  env.push_back("DOSNA_LOST_UPDATE_SPEC=" + spec_path);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string exe = "/proc/self/exe", filter = "--gtest_filter=LostUpdateChild.Writer",
+              brief = "--gtest_brief=1";
+  char* argv[] = {exe.data(), filter.data(), brief.data(), nullptr};
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&files, 1, 2);
+  pid_t pid;
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &files, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&files);
+  if (rc != 0) throw std::runtime_error("posix_spawn: " + std::to_string(rc));
+  return pid;
+}
+
 std::vector<Acked> run_processes(const testing::TestStore& store, const std::string& dataset,
                                  std::uint64_t seed, int writers, bool naive,
                                  Clock::time_point start, Clock::time_point end) {
@@ -302,25 +341,7 @@ std::vector<Acked> run_processes(const testing::TestStore& store, const std::str
          << "/out" << w << "\n";
     for (const auto& [k, v] : store.config.options) spec << "opt." << k << "=" << v << "\n";
     spec.close();
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e)
-      if (!std::string_view(*e).starts_with("DOSNA_LOST_UPDATE_SPEC=")) env.emplace_back(*e);
-    env.push_back("DOSNA_LOST_UPDATE_SPEC=" + spec_path);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string exe = "/proc/self/exe", filter = "--gtest_filter=LostUpdateChild.Writer",
-                brief = "--gtest_brief=1";
-    char* argv[] = {exe.data(), filter.data(), brief.data(), nullptr};
-    const std::string log = dir + "/log" + std::to_string(w);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
-    pid_t pid;
-    const int rc = ::posix_spawn(&pid, exe.c_str(), &files, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) throw std::runtime_error("posix_spawn: " + std::to_string(rc));
+    const pid_t pid = spawn_child(spec_path, dir + "/log" + std::to_string(w));
     pids.push_back(pid);
   }
   std::vector<Acked> acked(static_cast<std::size_t>(writers));
@@ -442,6 +463,45 @@ TEST(LostUpdateControl, UnprotectedHdf5ProcessesLoseUpdates) {
     GTEST_SKIP() << "hdf5 not built";
   const Totals t = stress("hdf5", Mode::kProcesses, true, 1);
   EXPECT_GT(t.lost, 0) << "the stress load cannot detect a lost update";
+}
+
+// A writer SIGKILLed while it holds a chunk's lock inside update() leaves
+// nothing locked: the kernel drops its lock and the next writer proceeds.
+TEST(Hdf5LockCrash, KilledLockHolderDoesNotBlockOtherWriters) {
+  const auto backends = available_backends();
+  if (std::find(backends.begin(), backends.end(), "hdf5") == backends.end())
+    GTEST_SKIP() << "hdf5 not built";
+  testing::TestStore store = testing::make_test_store("hdf5");
+  Connection con(store.config);
+  con.connect();
+  Dataset ds = con.create_dataset("held", {8, 8, 8}, DType::of<std::int32_t>(), {4, 4, 4}, 0);
+  ds.write({1, 1, 1}, Scalar(7));
+  const std::string dir = store.config.options.at("directory");
+  {
+    std::ofstream spec(dir + "/spec");
+    spec << "backend=hdf5\nname=" << store.config.name << "\ndataset=held\nhold=" << dir
+         << "/holding\n";
+    for (const auto& [k, v] : store.config.options) spec << "opt." << k << "=" << v << "\n";
+  }
+  const pid_t pid = spawn_child(dir + "/spec", dir + "/log");
+  const auto give_up = Clock::now() + std::chrono::seconds(30);
+  while (!std::filesystem::exists(dir + "/holding") && Clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(std::filesystem::exists(dir + "/holding")) << "the child never took the lock";
+  // While the child holds it, a partial write of that chunk waits.
+  auto blocked = std::async(std::launch::async, [&] { ds.write({2, 2, 2}, Scalar(9)); });
+  EXPECT_EQ(blocked.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "a partial write did not wait for the chunk lock";
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_EQ(blocked.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the lock outlived its killed holder";
+  blocked.get();
+  EXPECT_EQ(ds.read({slice(0, 4), slice(0, 4), slice(0, 4)}).values<std::int32_t>()[1 * 16 + 1 * 4 + 1], 7);
+  EXPECT_EQ(ds.read({2, 2, 2}).values<std::int32_t>()[0], 9);
+  con.disconnect();
+  store.cleanup();
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, LostUpdate, ::testing::ValuesIn(available_backends()),
