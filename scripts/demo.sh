@@ -9,9 +9,6 @@ build/bin/dosna-readme-example
 
 backend=${DEMO_BACKEND:-hdf5}
 engine=${DEMO_ENGINE:-threads}
-# Until the hdf5 backend / threads engine are in this tree, fall back.
-[ -d src/backends/hdf5 ] || backend=${DEMO_BACKEND:-ram}
-[ -d src/engines/threads ] || engine=${DEMO_ENGINE:-cpu}
 demo=build/demo
 out=$demo/out
 rm -rf "$demo/store" "$out"

@@ -12,6 +12,7 @@
 // <out>/result.h5 as "<backend>/<mpi_size>" of shape (sizes, chunks, 4, ntest)
 // with axis2_value ['DATA', '3D', '1D', '3D-exact']; middle z-slices to PNGs.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -248,6 +249,11 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Chunk and slab buffers of a few MB are allocated and freed all the time:
+  // keep them in the heap instead of fresh mmaps whose page faults serialise
+  // threads on the address-space lock.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   Args args;
   CLI::App app{"DosNa convolution benchmark: 3-D Gaussian filtering of random volumes, per chunk "
                "(3D), by separable passes (1D) and exactly with a halo (3D-exact)"};

@@ -544,9 +544,10 @@ void write_dataset(PyDataset& self, py::handle key, py::handle value) {
 }
 
 // Wraps a Python callable as a ChunkFunction. The callable is borrowed: the
-// caller keeps it alive for the duration of map/apply.
-dosna::ChunkFunction chunk_function(py::handle fn) {
-  return [fn](dosna::NdArray chunk) -> dosna::NdArray {
+// caller keeps it alive for the duration of map/apply. With halo > 0
+// (map_overlap) the result may also be the input shape minus the halo.
+dosna::ChunkFunction chunk_function(py::handle fn, std::int64_t halo = 0) {
+  return [fn, halo](dosna::NdArray chunk) -> dosna::NdArray {
     py::gil_scoped_acquire gil;
     DType dt = chunk.dtype();
     Shape shape = chunk.shape();
@@ -564,6 +565,17 @@ dosna::ChunkFunction chunk_function(py::handle fn) {
         return out;
       }
     }
+    py::object src = py::reinterpret_steal<py::object>(PyArray_FROM_O(ret.ptr()));
+    if (!src) throw py::error_already_set();
+    Shape got = array_shape(reinterpret_cast<PyArrayObject*>(src.ptr()));
+    if (halo > 0 && got != shape) {
+      Shape core = shape;
+      for (auto& n : core) n -= 2 * halo;
+      if (got == core) shape = core;
+    }
+    if (got != shape)
+      raise_value_error("map/apply: the function returned shape " + shape_text(got) +
+                        " for a chunk of shape " + shape_text(shape));
     dosna::NdArray out = dosna::NdArray::uninitialized(dt, shape);
     std::vector<npy_intp> dims(shape.begin(), shape.end());
     py::object descr = descr_of(dt);
@@ -572,12 +584,6 @@ dosna::ChunkFunction chunk_function(py::handle fn) {
         &PyArray_Type, as_descr(descr), static_cast<int>(dims.size()), dims.data(), nullptr,
         out.bytes(), NPY_ARRAY_CARRAY, nullptr));
     if (!dst) throw py::error_already_set();
-    py::object src = py::reinterpret_steal<py::object>(PyArray_FROM_O(ret.ptr()));
-    if (!src) throw py::error_already_set();
-    Shape got = array_shape(reinterpret_cast<PyArrayObject*>(src.ptr()));
-    if (got != shape)
-      raise_value_error("map/apply: the function returned shape " + shape_text(got) +
-                        " for a chunk of shape " + shape_text(shape));
     if (PyArray_CopyInto(reinterpret_cast<PyArrayObject*>(dst.ptr()),
                          reinterpret_cast<PyArrayObject*>(src.ptr())) < 0)
       throw py::error_already_set();
@@ -849,6 +855,22 @@ PYBIND11_MODULE(_dosna, m) {
              return dataset_object(d.connection, std::move(*out));
            },
            py::arg("func"), py::arg("output_name"))
+      .def("map_overlap",
+           [](const PyDataset& d, py::function func, const std::string& output_name,
+              std::int64_t halo) {
+             dosna::ChunkFunction fn = chunk_function(func, halo);
+             std::optional<dosna::Dataset> out;
+             {
+               py::gil_scoped_release nogil;
+               out.emplace(d.ds.map_overlap(fn, output_name, halo));
+             }
+             return dataset_object(d.connection, std::move(*out));
+           },
+           py::arg("func"), py::arg("output_name"), py::arg("halo"),
+           "Like map, but func sees each chunk extended by `halo` elements of its "
+           "neighbours on every side ('reflect' padding beyond the dataset, as "
+           "scipy.ndimage); it returns that extended shape (the halo is cropped) "
+           "or the chunk's shape.")
       .def("apply",
            [](PyDataset& d, py::function func) {
              dosna::ChunkFunction fn = chunk_function(func);

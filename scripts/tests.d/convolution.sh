@@ -15,13 +15,33 @@ BACKENDS=ram
 if [ -d src/backends/hdf5 ]; then BACKENDS="$BACKENDS hdf5"; fi
 ENGINE=cpu
 if [ -d src/engines/threads ]; then ENGINE=threads; fi
+# ceph and s3 when built and their local services are up (run-tests.sh
+# sources local-services' env.sh); with DOSNA_REQUIRE_SERVICES a missing
+# service fails.
+for svc in ceph s3; do
+  [ -d "src/backends/$svc" ] || continue
+  if { [ "$svc" = ceph ] && [ -n "${DOSNA_CEPH_POOL:-}" ] && [ -n "${CEPH_CONF:-}" ]; } ||
+     { [ "$svc" = s3 ] && [ -n "${DOSNA_S3_ENDPOINT:-}" ]; }; then
+    BACKENDS="$BACKENDS $svc"
+  elif [ -n "${DOSNA_REQUIRE_SERVICES:-}" ]; then
+    echo "convolution: $svc service environment missing (DOSNA_REQUIRE_SERVICES is set)" >&2
+    status=1
+  else
+    echo "-- convolution check: $svc skipped (no service environment)"
+  fi
+done
 for backend in $BACKENDS; do
   echo "-- convolution check: $backend x $ENGINE"
   conn="$WORK/$backend-store"
-  [ "$backend" = ram ] && conn=conv-check
+  opts=()
+  case $backend in
+    ram) conn=conv-check ;;
+    ceph) conn=$DOSNA_CEPH_POOL ;;
+    s3) conn=conv-check-$$; opts=("endpoint_url=$DOSNA_S3_ENDPOINT") ;;
+  esac
   rc=0
   $PY tests/convolution/check_convolution.py build/bin "$WORK/$backend" "$backend" "$ENGINE" "$conn" \
-    >"$WORK/$backend.log" 2>&1 || rc=$?
+    "${opts[@]}" >"$WORK/$backend.log" 2>&1 || rc=$?
   grep -v '^ok\|^\[' "$WORK/$backend.log"
   [ "$rc" -eq 0 ] || { echo "convolution check failed on $backend (exit $rc)" >&2; status=1; }
 done

@@ -2,7 +2,7 @@
 """Compares dosna-convolution's filters with scipy.ndimage (mode 'reflect',
 truncate 4.0) to 1e-5 relative, and checks result.h5's layout.
 
-usage: check_convolution.py BUILD_BIN_DIR WORK_DIR [backend engine [connection]]
+usage: check_convolution.py BUILD_BIN_DIR WORK_DIR [backend engine [connection [key=value ...]]]
 
 1. dosna-gaussian-filter on random float32 volumes: gaussian_filter1d along
    each axis (several sigmas/truncates) and gaussian_filter, vs scipy.
@@ -52,6 +52,7 @@ def main():
     backend = sys.argv[3] if len(sys.argv) > 3 else 'ram'
     engine = sys.argv[4] if len(sys.argv) > 4 else 'cpu'
     connection = sys.argv[5] if len(sys.argv) > 5 else os.path.join(work, 'store')
+    options = sys.argv[6:]
     os.makedirs(work, exist_ok=True)
     rng = np.random.default_rng(7)
 
@@ -83,7 +84,10 @@ def main():
         f['other/7'] = np.array([1.0, 2.0], dtype=np.float32)
     job = [os.path.join(bindir, 'dosna-convolution'), '--backend', backend, '--engine', engine,
            '--connection', connection, '--out', out, '--data-sizes', '40', '--chunk-sizes', '16',
-           '12', '64', '--sigma', str(sigma), '--ntest', '2', '--save-volumes']
+           '12', '64', '--sigma', str(sigma), '--ntest', '2']
+    if options:
+        job += ['--connection-options'] + options
+    job += ['--save-volumes']
     run = subprocess.run(job, capture_output=True, text=True)
     print(run.stdout, end='')
     if run.returncode != 0:
