@@ -55,6 +55,9 @@ struct CephOptions {
   double timeout = 5;
   std::string client_name = "client.admin";
   double op_timeout = 30;
+  // false: partial-chunk writes are a plain read + write_full, safe only
+  // between threads of one process (for measuring what the guard costs).
+  bool conditional_update = true;
 };
 
 CephOptions parse_options(const Options& options) {
@@ -78,6 +81,7 @@ CephOptions parse_options(const Options& options) {
   if (!(out.op_timeout >= 0))
     throw InvalidArgument("ceph backend: op_timeout must be >= 0 seconds (0 = wait forever), got " +
                           std::to_string(out.op_timeout));
+  out.conditional_update = reader.take_bool("conditional_update", true);
   reader.finish();
   return out;
 }
@@ -97,6 +101,7 @@ struct Cluster {
   rados_t rados = nullptr;
   rados_ioctx_t io = nullptr;
   std::string pool;
+  bool conditional_update = true;
 
   ~Cluster() { close(); }
   void close() noexcept {
@@ -369,6 +374,7 @@ class CephChunkStore final : public ChunkStore {
   // processes (MPI ranks) never lose each other's updates.
   void update(const ChunkIndex& index,
               const std::function<ChunkData(const ChunkData& current)>& modify) override {
+    if (!cluster_->conditional_update) return ChunkStore::update(index, modify);
     Session s(*cluster_);
     const std::string oid = object_name(index);
     constexpr int kMaxAttempts = 1000;
@@ -442,6 +448,7 @@ class CephBackend final : public Backend {
       : pool_(std::move(pool)), options_(std::move(options)), cluster_(std::make_shared<Cluster>()) {
     if (pool_.empty()) throw InvalidArgument("ceph backend: the pool name must not be empty");
     cluster_->pool = pool_;
+    cluster_->conditional_update = options_.conditional_update;
   }
   ~CephBackend() override { disconnect(); }
 

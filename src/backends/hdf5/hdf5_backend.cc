@@ -27,6 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kMetadataFile = "dataset.h5";
+// Per-dataset lock file for update(); not a chunk (list() ignores it).
+constexpr const char* kLockFile = ".dosna-chunks.lock";
 // A dataset directory being deleted is first renamed to this hidden prefix,
 // so a reader never sees a half-deleted dataset. Names with it are reserved.
 constexpr std::string_view kTrashPrefix = ".dosna-trash-";
@@ -79,6 +81,36 @@ void fsync_path(const std::string& path, int flags) {
 std::string chunk_file_name(const ChunkIndex& index) {
   return "chunk_" + codec::join_index(index, '_') + ".h5";
 }
+
+// An exclusive OFD lock on one byte of a lock file, held for its lifetime.
+// Each holder opens the file itself: OFD locks belong to the open file
+// description, so they exclude threads of one process as well as processes.
+class ByteLock {
+ public:
+  ByteLock(const std::string& file, off_t byte, const std::string& dataset) {
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw_errno("dataset '" + dataset + "': cannot open lock file " + file, errno);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = byte;
+    lock.l_len = 1;
+    while (::fcntl(fd_, F_OFD_SETLKW, &lock) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd_);
+      throw_errno("dataset '" + dataset + "': cannot lock byte " + std::to_string(byte) + " of " +
+                      file,
+                  err);
+    }
+  }
+  ~ByteLock() { ::close(fd_); }
+  ByteLock(const ByteLock&) = delete;
+  ByteLock& operator=(const ByteLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 // What the backend and its chunk stores share; outlives the backend if a
 // store is still held.
@@ -143,6 +175,19 @@ class Hdf5ChunkStore final : public ChunkStore {
     check_index(index);
     hdf5::write_chunk_file(dir_, chunk_file_name(index), layout_->file, *data, shared_->durable,
                            dataset_);
+  }
+
+  // Safe against writers in other processes and threads: the read, modify
+  // and write happen under the chunk's lock (see the file comment).
+  void update(const ChunkIndex& index,
+              const std::function<ChunkData(const ChunkData& current)>& modify) override {
+    shared_->require_connected();
+    check_index(index);
+    std::int64_t flat = 0;
+    for (std::size_t d = 0; d < index.size(); ++d) flat = flat * grid_[d] + index[d];
+    ByteLock lock(dir_ + "/" + kLockFile, static_cast<off_t>(flat), dataset_);
+    ChunkData next = modify(get(index));
+    put(index, std::move(next));
   }
 
   bool has(const ChunkIndex& index) override {
