@@ -444,9 +444,6 @@ TEST_P(LostUpdate, ThreadsLoseNothing) {
 
 TEST_P(LostUpdate, ProcessesLoseNothing) {
   if (GetParam() == "ram") GTEST_SKIP() << "a ram store lives in one process";
-  // The s3 conditional PUTs (docs/safety_s3_update.snippet) are not merged
-  // yet: without them 4 processes lose 280-485 elements per seed here.
-  if (GetParam() == "s3") GTEST_SKIP() << "s3 update() is not conditional yet";
   const Totals t = stress(GetParam(), Mode::kProcesses, false, seeds());
   EXPECT_GT(t.writes, 0);
   EXPECT_EQ(t.lost, 0) << t.first_diff;
