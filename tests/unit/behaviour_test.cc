@@ -20,7 +20,7 @@
 
 #include "dosna/dosna.h"
 #include "support/counting_backend.h"
-#include "support/stores.h"
+#include "support/store_test.h"
 
 namespace dosna {
 namespace {
@@ -63,19 +63,8 @@ struct DatasetSnapshot {
   }
 };
 
-class Behaviour : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+class Behaviour : public testing::StoreTest {
  protected:
-  void SetUp() override {
-    const auto& [backend, engine] = GetParam();
-    store_ = testing::make_test_store(backend, engine);
-    if (!store_.skip_reason.empty()) {
-      if (testing::services_required()) FAIL() << store_.skip_reason;
-      GTEST_SKIP() << store_.skip_reason;
-    }
-    conn_.emplace(store_.config);
-    conn_->connect();
-  }
-
   void TearDown() override {
     if (conn_ && conn_->connected()) {
       for (const auto& name : created_) {
@@ -85,8 +74,7 @@ class Behaviour : public ::testing::TestWithParam<std::tuple<std::string, std::s
         }
       }
     }
-    conn_.reset();
-    store_.cleanup();
+    StoreTest::TearDown();
   }
 
   // A fresh dataset name, deleted after the test.
@@ -109,8 +97,6 @@ class Behaviour : public ::testing::TestWithParam<std::tuple<std::string, std::s
     return out;
   }
 
-  testing::TestStore store_;
-  std::optional<Connection> conn_;
   std::vector<std::string> created_;
 };
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dosna/connection.h"
-#include "support/stores.h"
+#include "support/store_test.h"
 
 namespace dosna {
 namespace {
@@ -33,25 +33,7 @@ float expected_at(const NdArray& data, std::vector<std::int64_t> g) {
   return data.at<float>(g);
 }
 
-class MapOverlapTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
- protected:
-  void SetUp() override {
-    const auto& [backend, engine] = GetParam();
-    store_ = testing::make_test_store(backend, engine);
-    if (!store_.skip_reason.empty()) {
-      if (testing::services_required()) FAIL() << store_.skip_reason;
-      GTEST_SKIP() << store_.skip_reason;
-    }
-    con_ = std::make_unique<Connection>(store_.config);
-    con_->connect();
-  }
-  void TearDown() override {
-    con_.reset();
-    store_.cleanup();
-  }
-  testing::TestStore store_;
-  std::unique_ptr<Connection> con_;
-};
+class MapOverlapTest : public testing::StoreTest {};
 
 // Every chunk's extended block equals the reflect-padded global array; the
 // cropped identity gives back the data.
@@ -107,12 +89,12 @@ void check_halo(Connection& con, const Shape& shape, const Shape& chunks, std::i
               data.values<float>()[static_cast<std::size_t>(k)]) << k;
 }
 
-TEST_P(MapOverlapTest, HaloHoldsNeighboursAndReflection3d) { check_halo(*con_, {10, 9, 7}, {4, 4, 3}, 2); }
-TEST_P(MapOverlapTest, HaloWiderThanTheDataset) { check_halo(*con_, {5, 3}, {2, 2}, 7); }
-TEST_P(MapOverlapTest, ZeroHaloIsMap) { check_halo(*con_, {9}, {4}, 0); }
+TEST_P(MapOverlapTest, HaloHoldsNeighboursAndReflection3d) { check_halo(*conn_, {10, 9, 7}, {4, 4, 3}, 2); }
+TEST_P(MapOverlapTest, HaloWiderThanTheDataset) { check_halo(*conn_, {5, 3}, {2, 2}, 7); }
+TEST_P(MapOverlapTest, ZeroHaloIsMap) { check_halo(*conn_, {9}, {4}, 0); }
 
 TEST_P(MapOverlapTest, ValidShapeResultAndErrors) {
-  Dataset ds = con_->create_dataset(testing::unique_name("mo"), iota({6, 6}), {4, 4});
+  Dataset ds = conn_->create_dataset(testing::unique_name("mo"), iota({6, 6}), {4, 4});
   // Each output element: sum of its 3x3 neighbourhood (reflect at borders).
   Dataset out = ds.map_overlap(
       [](NdArray block) {

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "dosna/dosna.h"
-#include "support/stores.h"
+#include "support/store_test.h"
 
 namespace dosna {
 namespace {
@@ -330,23 +330,8 @@ std::vector<IndexItem> random_selection(const Shape& shape, Rng& rng, double p_b
   return items;
 }
 
-class PropertyTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+class PropertyTest : public testing::StoreTest {
  protected:
-  void SetUp() override {
-    const auto& [backend, engine] = GetParam();
-    store_ = testing::make_test_store(backend, engine);
-    if (!store_.skip_reason.empty()) {
-      if (testing::services_required()) FAIL() << store_.skip_reason;
-      GTEST_SKIP() << store_.skip_reason;
-    }
-    conn_.emplace(store_.config);
-    conn_->connect();
-  }
-  void TearDown() override {
-    conn_.reset();
-    store_.cleanup();
-  }
-
   int selections_per_direction() const {
     return std::get<0>(GetParam()) == "ram" ? 2000 : 200;
   }
@@ -354,8 +339,6 @@ class PropertyTest : public ::testing::TestWithParam<std::tuple<std::string, std
   // One dataset: kOpsPerCase reads and kOpsPerCase writes in random order.
   void run_case(int c);
 
-  testing::TestStore store_;
-  std::optional<Connection> conn_;
   // Selections checked so far (valid ones; rejected ones counted apart).
   int reads_ = 0, writes_ = 0, rejected_ = 0;
 };
