@@ -115,7 +115,7 @@ TEST(ThreadsEngine, FirstExceptionIsRethrownWithItsTypeAndStopsTheRest) {
     engine->run_local(100000, [&](std::size_t i) {
       ran++;
       if (i == 0) throw IoError("chunk 0 of dataset 'd' failed", 5);
-      std::this_thread::sleep_for(10us);
+      std::this_thread::sleep_for(200us);
     });
     FAIL() << "no exception";
   } catch (const IoError& e) {
