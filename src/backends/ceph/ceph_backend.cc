@@ -314,17 +314,8 @@ class CephChunkStore final : public ChunkStore {
   }
 
   void get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out) override {
-    Session s(*cluster_);
-    std::vector<std::string> oids(indices.size());
-    run_windowed<ReadOp>(
-        indices.size(),
-        [&](std::size_t i) {
-          oids[i] = object_name(indices[i]);
-          auto op = std::make_unique<ReadOp>();
-          op->submit(s.io(), oids[i], {ByteRange{0, chunk_nbytes_}});
-          return op;
-        },
-        [&](std::size_t i, ReadOp& op) { out[i] = op.finish(oids[i], chunk_nbytes_); });
+    const std::vector<std::vector<ByteRange>> whole(indices.size(), {ByteRange{0, chunk_nbytes_}});
+    get_ranges_many(indices, whole, out);
   }
 
   bool reads_ranges() const override { return true; }
