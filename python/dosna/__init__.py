@@ -28,6 +28,9 @@ from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  #
                      NotSupportedError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401
 from .connection import Connection, connection  # noqa: F401
+from . import pickling as _pickling
+
+_pickling.install()
 
 __all__ = ['use', 'status', 'compatible', 'Connection', 'connection', 'Dataset',
            'DataChunk', 'DatasetNotFoundError', 'backends', 'engines']

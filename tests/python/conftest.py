@@ -47,7 +47,7 @@ class Store(object):
         self.skip = None
         if backend not in dn.backends.AVAILABLE:
             self.skip = 'backend {} not built'.format(backend)
-        elif backend == 'hdf5':
+        elif backend in ('hdf5', 'file'):  # a store rooted at <directory>/<name>
             (tmp_path / 'store').mkdir()
             self.name = 'store'
             self.options = {'directory': str(tmp_path)}
