@@ -141,6 +141,7 @@ def test_pickles_reconnect_in_a_fresh_process_without_secrets(backend, tmp_path)
         chunk = pickle.loads(blobs['chunk'])
         assert chunk.idx == (1, 1)
         np.testing.assert_array_equal(chunk[:1, :2], data[3:, 4:])  # the part inside the dataset
+        assert pickle.loads(blobs['dataset']).connection is chunk.dataset.connection
         again = pickle.loads(blobs['connection'])
         assert not again.connected  # a Connection reconnects on first use
         assert (again.name, again.backend, again.options) == (con.name, con.backend, con.options)
@@ -184,6 +185,17 @@ def test_ram_pickles_only_within_their_process():
         status, kind, message = in_fresh_process(blob, 'a')
         assert (status, kind) == ('error', 'NotSupportedError')
         assert 'ram store' in message and 'another process' in message
+    blob = pickle.dumps(ds)
+    pid = os.fork()
+    if pid == 0:  # a forked child inherits a copy of the store, not the store
+        try:
+            pickle.loads(blob)
+            os._exit(1)
+        except dn.NotSupportedError:
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+    assert os.waitpid(pid, 0)[1] == 0
     con.del_dataset('a')
 
 
