@@ -305,6 +305,10 @@ class Hdf5Backend final : public Backend {
     const std::string record = dir + "/" + kMetadataFile;
     bool made_dir = true;
     if (::mkdir(dir.c_str(), 0777) != 0) {
+      if (errno == ENAMETOOLONG)
+        throw InvalidArgument("hdf5 backend: dataset name '" + dataset + "' (" +
+                              std::to_string(dataset.size()) +
+                              " bytes) is too long for the file system of " + shared_->root);
       if (errno != EEXIST) throw_errno("dataset '" + dataset + "': cannot create " + dir, errno);
       made_dir = false;
       std::error_code ec;
