@@ -36,6 +36,7 @@ bool remove_dataset(Connection& con, const std::string& dataset, bool missing_ok
     if (!missing_ok) throw;
     return false;
   } catch (const IoError&) {
+    // Its record cannot be read (corrupt): delete it without one, below.
   }
   if (ds) ds->remove();
   else con.backend().delete_dataset(dataset);
@@ -95,7 +96,7 @@ void write_marked(Connection& con, const TargetSpec& t,
   } catch (...) {
     try {
       remove_with_mark(con, t.name, true);
-    } catch (...) {
+    } catch (...) {  // what stays is still marked; the first error is the one to report
     }
     throw;
   }
@@ -107,7 +108,7 @@ bool remove_with_mark(Connection& con, const std::string& dataset, bool missing_
   try {
     existed = remove_dataset(con, dataset, missing_ok);
   } catch (const NotFound&) {
-    drop_mark(con, dataset);
+    drop_mark_quietly(con, dataset);  // an orphan mark goes too
     throw;
   }
   drop_mark(con, dataset);
