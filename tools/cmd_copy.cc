@@ -14,6 +14,7 @@
 #include "context.h"
 #include "dosna/errors.h"
 #include "file_errors.h"
+#include "incomplete.h"
 #include "mapped_file.h"
 #include "npy.h"
 #include "progress.h"
@@ -74,13 +75,6 @@ void drain_chunks(const Dataset& src, const BoxSink& sink, Progress& progress) {
   });
 }
 #endif
-
-// Creates dataset `name` in `con`, replacing an existing one when `force`.
-Dataset create_target(Connection& con, const std::string& name, const Shape& shape, DType dtype,
-                      const Shape& chunks, const Scalar& fill, bool force) {
-  if (force && con.has_dataset(name)) con.del_dataset(name);
-  return con.create_dataset(name, shape, dtype, chunks, fill);
-}
 
 // Same chunk shape on both sides: move the stored payloads as bytes, in
 // batches so asynchronous backends keep requests in flight.
@@ -158,35 +152,36 @@ int cmd_cp(const Args& args) {
   Connection dst_con = open_store(dst_spec, engine, StoreMode::kCreateMissing);
   const Shape chunks =
       args.chunks.empty() ? src.chunk_size() : parse_shape(args.chunks, "--chunks");
-  Dataset dst = create_target(dst_con, dst_name, src.shape(), src.dtype(), chunks, src.fillvalue(),
-                              args.force);
-  const bool same_chunks = chunks == src.chunk_size();
-  std::int64_t written = 0;
-  {
-    Progress progress(
-        "cp",
-        same_chunks ? static_cast<std::uint64_t>(src.stored_chunks()) * src.meta().chunk_nbytes()
-                    : nbytes(src.shape(), src.dtype().itemsize()),
-        progress_enabled(args));
-    if (same_chunks) {
-      written = copy_stored_chunks(src, dst, progress);
-    } else {
-      fill_chunks(
-          dst,
-          [&](const Shape& start, const Shape& count, NdArray& scratch) {
-            scratch = src.read(box_selection(start, count));
-            return scratch.view();
-          },
-          progress);
-      written = dst.total_chunks();
+  write_marked(dst_con, {dst_name, src.shape(), src.dtype(), chunks, src.fillvalue(), args.force},
+               [&](Dataset& dst) {
+    const bool same_chunks = chunks == src.chunk_size();
+    std::int64_t written = 0;
+    {
+      Progress progress(
+          "cp",
+          same_chunks ? static_cast<std::uint64_t>(src.stored_chunks()) * src.meta().chunk_nbytes()
+                      : nbytes(src.shape(), src.dtype().itemsize()),
+          progress_enabled(args));
+      if (same_chunks) {
+        written = copy_stored_chunks(src, dst, progress);
+      } else {
+        fill_chunks(
+            dst,
+            [&](const Shape& start, const Shape& count, NdArray& scratch) {
+              scratch = src.read(box_selection(start, count));
+              return scratch.view();
+            },
+            progress);
+        written = dst.total_chunks();
+      }
+      if (args.stats) progress.print_stats("cp");
     }
-    if (args.stats) progress.print_stats("cp");
-  }
-  check_same_meta(src, dst_con, dst_name, chunks);
-  const std::int64_t stored = dst.stored_chunks();
-  if (stored != written)
-    throw IoError("dataset '" + dst_name + "': wrote " + std::to_string(written) +
-                  " chunks but the destination stores " + std::to_string(stored));
+    check_same_meta(src, dst_con, dst_name, chunks);
+    const std::int64_t stored = dst.stored_chunks();
+    if (stored != written)
+      throw IoError("dataset '" + dst_name + "': wrote " + std::to_string(written) +
+                    " chunks but the destination stores " + std::to_string(stored));
+  });
   return 0;
 }
 
@@ -206,18 +201,21 @@ int cmd_import(const Args& args) {
     const Shape chunks = args.chunks.empty() ? default_chunks(header.shape, isz)
                                              : parse_shape(args.chunks, "--chunks");
     Connection con = open_store(spec, engine, StoreMode::kCreateMissing);
-    Dataset dst = create_target(con, args.name, header.shape, header.dtype, chunks,
-                                Scalar::parse(args.fillvalue), args.force);
-    Progress progress("import", nbytes(header.shape, isz), progress_enabled(args));
-    fill_chunks(
-        dst,
-        [&](const Shape& start, const Shape& count, NdArray&) {
-          std::int64_t offset = 0;
-          for (std::size_t d = 0; d < start.size(); ++d) offset += start[d] * strides[d];
-          return ArrayView{header.dtype, count, whole.data + offset, strides};
-        },
-        progress);
-    if (args.stats) progress.print_stats("import");
+    write_marked(con,
+                 {args.name, header.shape, header.dtype, chunks, Scalar::parse(args.fillvalue),
+                  args.force},
+                 [&](Dataset& dst) {
+      Progress progress("import", nbytes(header.shape, isz), progress_enabled(args));
+      fill_chunks(
+          dst,
+          [&](const Shape& start, const Shape& count, NdArray&) {
+            std::int64_t offset = 0;
+            for (std::size_t d = 0; d < start.size(); ++d) offset += start[d] * strides[d];
+            return ArrayView{header.dtype, count, whole.data + offset, strides};
+          },
+          progress);
+      if (args.stats) progress.print_stats("import");
+    });
     return 0;
   }
   if (is_h5(ext)) {
@@ -227,19 +225,22 @@ int cmd_import(const Args& args) {
                              ? default_chunks(reader.shape(), reader.dtype().itemsize())
                              : parse_shape(args.chunks, "--chunks");
     Connection con = open_store(spec, engine, StoreMode::kCreateMissing);
-    Dataset dst = create_target(con, args.name, reader.shape(), reader.dtype(), chunks,
-                                Scalar::parse(args.fillvalue), args.force);
-    Progress progress("import", nbytes(reader.shape(), reader.dtype().itemsize()),
-                      progress_enabled(args));
-    fill_chunks(
-        dst,
-        [&](const Shape& start, const Shape& count, NdArray& scratch) {
-          scratch = NdArray::uninitialized(reader.dtype(), count);
-          reader.read(start, count, scratch.bytes());
-          return scratch.view();
-        },
-        progress);
-    if (args.stats) progress.print_stats("import");
+    write_marked(con,
+                 {args.name, reader.shape(), reader.dtype(), chunks,
+                  Scalar::parse(args.fillvalue), args.force},
+                 [&](Dataset& dst) {
+      Progress progress("import", nbytes(reader.shape(), reader.dtype().itemsize()),
+                        progress_enabled(args));
+      fill_chunks(
+          dst,
+          [&](const Shape& start, const Shape& count, NdArray& scratch) {
+            scratch = NdArray::uninitialized(reader.dtype(), count);
+            reader.read(start, count, scratch.bytes());
+            return scratch.view();
+          },
+          progress);
+      if (args.stats) progress.print_stats("import");
+    });
     return 0;
 #else
     no_h5(args.file);

@@ -1,12 +1,15 @@
 // ls, info, create, rm.
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "context.h"
 #include "dosna/errors.h"
+#include "incomplete.h"
 #include "progress.h"
+#include "terminal_text.h"
 
 namespace dosna::cli {
 namespace {
@@ -36,33 +39,57 @@ nlohmann::json dataset_json(const Dataset& ds, bool full) {
 int cmd_ls(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);
   Connection con = open_store(spec, make_cli_engine(args), StoreMode::kExisting);
-  std::vector<std::vector<std::string>> rows;
+  const std::vector<std::string> names = con.list_datasets();
+  const std::set<std::string> all(names.begin(), names.end());
+  // One row per dataset: its cells, or (a dataset that cannot be read) its
+  // name and why, printed after the name without widening the other columns.
+  struct Row {
+    std::vector<std::string> cells;
+    std::string broken;
+  };
+  std::vector<Row> rows;
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& name : con.list_datasets()) {
-    const Dataset ds = con.get_dataset(name);
-    if (args.json) {
-      list.push_back(dataset_json(ds, false));
-      continue;
+  for (const auto& name : names) {
+    if (is_incomplete_mark(name)) continue;
+    const bool incomplete = is_incomplete(all, name);
+    try {
+      const Dataset ds = con.get_dataset(name);
+      if (args.json) {
+        nlohmann::json j = dataset_json(ds, false);
+        j["incomplete"] = incomplete;
+        list.push_back(std::move(j));
+        continue;
+      }
+      rows.push_back({{printable(name), shape_to_string(ds.shape()), ds.dtype().name(),
+                       shape_to_string(ds.chunk_size()),
+                       std::to_string(ds.stored_chunks()) + "/" +
+                           std::to_string(ds.total_chunks()) +
+                           (incomplete ? " incomplete" : "")},
+                      {}});
+    } catch (const Error& e) {
+      if (args.json) {
+        list.push_back({{"name", name}, {"broken", e.what()}, {"incomplete", incomplete}});
+        continue;
+      }
+      rows.push_back({{printable(name)}, "<broken: " + printable(e.what()) + ">"});
     }
-    rows.push_back({name, shape_to_string(ds.shape()), ds.dtype().name(),
-                    shape_to_string(ds.chunk_size()),
-                    std::to_string(ds.stored_chunks()) + "/" + std::to_string(ds.total_chunks())});
   }
   if (args.json) {
-    std::cout << list.dump(2) << "\n";
+    std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (rows.empty()) return 0;
-  rows.insert(rows.begin(), {"NAME", "SHAPE", "DTYPE", "CHUNKS", "STORED"});
-  std::vector<std::size_t> width(rows[0].size(), 0);
+  rows.insert(rows.begin(), Row{{"NAME", "SHAPE", "DTYPE", "CHUNKS", "STORED"}, {}});
+  std::vector<std::size_t> width(rows[0].cells.size(), 0);
   for (const auto& r : rows)
-    for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (std::size_t c = 0; c < r.cells.size(); ++c)
+      width[c] = std::max(width[c], display_width(r.cells[c]));
   for (const auto& r : rows) {
     std::string line;
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      line += r[c];
-      if (c + 1 < r.size()) line += std::string(width[c] - r[c].size() + 2, ' ');
-    }
+    for (std::size_t c = 0; c < r.cells.size(); ++c)
+      line += c + 1 < width.size() ? pad_right(r.cells[c], width[c] + 2) : r.cells[c];
+    if (!r.broken.empty()) line += r.broken;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
   }
   return 0;
@@ -72,13 +99,17 @@ int cmd_info(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);
   Connection con = open_store(spec, make_cli_engine(args), StoreMode::kExisting);
   const Dataset ds = con.get_dataset(args.name);
-  const nlohmann::json j = dataset_json(ds, true);
+  nlohmann::json j = dataset_json(ds, true);
+  const bool incomplete = is_incomplete(con, args.name);
+  j["incomplete"] = incomplete;
   if (args.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
-  std::cout << "name:          " << ds.name() << "\n"
-            << "store:         " << describe(spec) << "\n"
+  if (incomplete)
+    std::cout << "incomplete:    yes (an interrupted cp or import; copy it again or rm it)\n";
+  std::cout << "name:          " << printable(ds.name()) << "\n"
+            << "store:         " << printable(describe(spec)) << "\n"
             << "shape:         " << shape_to_string(ds.shape()) << "\n"
             << "dtype:         " << ds.dtype().name() << " (" << ds.dtype().str() << ")\n"
             << "fillvalue:     " << ds.fillvalue().repr(ds.dtype()) << "\n"
@@ -107,8 +138,7 @@ int cmd_create(const Args& args) {
 int cmd_rm(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);
   Connection con = open_store(spec, make_cli_engine(args), StoreMode::kExisting);
-  if (args.force && !con.has_dataset(args.name)) return 0;
-  con.del_dataset(args.name);
+  remove_with_mark(con, args.name, args.force);
   return 0;
 }
 

@@ -129,7 +129,9 @@ H5Reader::H5Reader(const std::string& path, const std::string& h5path) : path_(p
   const std::string where = "hdf5 file '" + path + "'";
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InvalidArgument(where + ": not an HDF5 file");
   file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file_ < 0) throw IoError(where + ": cannot be opened");
+  // It is readable and has the signature: HDF5 refusing it means the file is
+  // damaged (typically truncated), bad input like a garbled file.
+  if (file_ < 0) throw InvalidArgument(where + ": damaged or truncated (HDF5 cannot open it)");
   h5path_ = h5path;
   if (h5path_.empty()) {
     std::vector<std::string> found;

@@ -2,14 +2,17 @@
 // .npy and HDF5 files, view slices. Parsing and exit codes live here; each
 // command is in cmd_*.cc.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "cli_args.h"
 #include "commands.h"
 #include "dosna/errors.h"
 #include "exit_codes.h"
+#include "terminal_text.h"
 
 namespace {
 
@@ -40,16 +43,44 @@ void add_store(CLI::App* sub, std::string& target, const char* name = "STORE") {
   sub->add_option(name, target, kStoreHelp)->required();
 }
 
-std::string one_line(std::string text) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
+// One line, with names from the store escaped (printable()).
+int fail(int code, std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+    message.pop_back();
+  std::fprintf(stderr, "dosna: error: %s\n", dosna::cli::printable(message).c_str());
+  return code;
 }
 
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "dosna: error: %s\n", one_line(message).c_str());
-  return code;
+// Words after "--" are NAMEs, SELECTIONs and files even when they start
+// with '-', but the command's own long options (`--shape 4`, `--chunks=2,2`)
+// may still follow: they are moved before the "--" so a name like `-dash`
+// can come first (`dosna create S -- -dash --shape 4`).
+std::vector<std::string> options_before_dashdash(int argc, char** argv, CLI::App& app) {
+  std::vector<std::string> out(argv, argv + argc);
+  if (argc < 2) return out;
+  CLI::App* sub = nullptr;
+  for (CLI::App* candidate : app.get_subcommands({}))
+    if (candidate->get_name() == argv[1]) sub = candidate;
+  const auto dd = std::find(out.begin() + 1, out.end(), std::string("--"));
+  if (sub == nullptr || dd == out.end()) return out;
+  std::vector<std::string> before(out.begin(), dd), after;
+  for (auto it = dd + 1; it != out.end(); ++it) {
+    const std::string& word = *it;
+    const CLI::Option* opt =
+        word.rfind("--", 0) == 0 && word.size() > 2
+            ? sub->get_option_no_throw(word.substr(0, word.find('=')))
+            : nullptr;
+    if (opt == nullptr) {
+      after.push_back(word);
+      continue;
+    }
+    before.push_back(word);
+    if (word.find('=') == std::string::npos && opt->get_type_size() > 0 && it + 1 != out.end())
+      before.push_back(*++it);
+  }
+  before.push_back("--");
+  before.insert(before.end(), after.begin(), after.end());
+  return before;
 }
 
 }  // namespace
@@ -148,7 +179,10 @@ int main(int argc, char** argv) {
                   "unknown command '" + std::string(argv[1]) + "' (commands: " + names + ")");
   }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> words = options_before_dashdash(argc, argv, app);
+    std::reverse(words.begin() + 1, words.end());  // CLI11 takes them last first
+    words.erase(words.begin());
+    app.parse(words);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     return fail(dosna::cli::kExitUsage, std::string(e.what()) + " (see dosna --help)");

@@ -1,5 +1,7 @@
 #include "store_uri.h"
 
+#include <set>
+
 #include "dosna/errors.h"
 
 namespace dosna::cli {
@@ -27,17 +29,28 @@ std::string percent_decode(const std::string& text) {
 
 void parse_key_values(const std::vector<std::string>& items, const std::string& flag,
                       Options& out) {
+  std::set<std::string> seen;
   for (const auto& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw InvalidArgument(flag + " '" + item + "' is not key=value");
-    out[item.substr(0, eq)] = item.substr(eq + 1);
+    const std::string key = item.substr(0, eq);
+    if (!seen.insert(key).second)
+      throw InvalidArgument(flag + " '" + key + "' is given twice");
+    out[key] = item.substr(eq + 1);
   }
 }
 
 namespace {
 
-void parse_query(const std::string& uri, const std::string& query, Options& out) {
+// The options a URI's path sets (so its query may not): the store name, and
+// for hdf5 the directory.
+bool set_by_path(const std::string& backend, const std::string& key) {
+  return key == "name" || (backend == "hdf5" && key == "directory");
+}
+
+void parse_query(const std::string& uri, const std::string& backend, const std::string& query,
+                 Options& out) {
   std::size_t pos = 0;
   while (pos <= query.size()) {
     auto amp = query.find('&', pos);
@@ -48,7 +61,12 @@ void parse_query(const std::string& uri, const std::string& query, Options& out)
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw InvalidArgument("store '" + uri + "': query item '" + item + "' is not key=value");
-    out[percent_decode(item.substr(0, eq))] = percent_decode(item.substr(eq + 1));
+    const std::string key = percent_decode(item.substr(0, eq));
+    if (set_by_path(backend, key))
+      throw InvalidArgument("store '" + uri + "': query key '" + key +
+                            "' is not allowed (the URI's path gives it)");
+    if (!out.emplace(key, percent_decode(item.substr(eq + 1))).second)
+      throw InvalidArgument("store '" + uri + "': query key '" + key + "' is given twice");
   }
 }
 
@@ -74,7 +92,7 @@ StoreSpec parse_store(const std::string& text, const std::string& backend,
     std::string rest = text.substr(sep + 3);
     const auto q = rest.find('?');
     if (q != std::string::npos) {
-      parse_query(text, rest.substr(q + 1), spec.options);
+      parse_query(text, spec.backend, rest.substr(q + 1), spec.options);
       rest.resize(q);
     }
     rest = percent_decode(rest);

@@ -21,14 +21,17 @@ struct StoreSpec {
 // percent-decoded and become backend options. For hdf5 the path's last
 // component is the store name and the rest the `directory` option
 // (`hdf5:///abs/dir/name`, `hdf5://rel/dir/name`, `hdf5://name` -> '.').
-// Without "://", `text` is the store name and `backend` (from --backend) is
-// required. `opts` ("key=value", from --opt) are added last and override the
-// URI's. Throws InvalidArgument naming the text.
+// A query key given twice, or one the path sets (`name`; `directory` for
+// hdf5), is rejected; unknown keys are left to the backend, which rejects
+// them by name. Without "://", `text` is the store name and `backend` (from
+// --backend) is required. `opts` ("key=value", from --opt) are added last
+// and override the URI's. Throws InvalidArgument naming the text.
 StoreSpec parse_store(const std::string& text, const std::string& backend,
                       const std::vector<std::string>& opts);
 
 // Parses "key=value" items (from --opt / --engine-opt) into `out`. `flag`
-// names the option in messages. Throws InvalidArgument.
+// names the option in messages. Throws InvalidArgument (also for a key given
+// twice).
 void parse_key_values(const std::vector<std::string>& items, const std::string& flag, Options& out);
 
 // Decodes the %XX escapes of a URI component ('+' stays a plus: paths).

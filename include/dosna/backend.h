@@ -95,6 +95,15 @@ class ChunkStore {
   virtual void get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out);
   virtual void put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data);
 
+  // Batched whole-chunk reads into the caller's memory: out[i] (chunk_nbytes()
+  // bytes) receives the payload of chunk indices[i]; the result tells which
+  // chunks exist (an absent one leaves its out[i] unspecified). Same errors as
+  // get(). Backends that can read straight into `out` override this so a read
+  // needs no chunk-sized buffer of its own (hdf5); the default calls
+  // get_many() and copies.
+  virtual std::vector<bool> get_many_into(std::span<const ChunkIndex> indices,
+                                          std::span<const std::span<std::byte>> out);
+
   // Bytes [offset, offset + length) of the chunk, or nullptr if it is absent.
   // Backends that can read a byte range (ceph, s3, hdf5) override this.
   virtual ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length);

@@ -58,13 +58,20 @@ std::size_t batch_size(std::int64_t tasks, std::size_t workers) {
   return std::clamp<std::size_t>(per, 1, 16);
 }
 
-// Runs fn(first, last) over [0, n) in batches on the engine.
+// Chunk bytes one batch of a read may hold in memory beyond the result
+// (chunks fetched before they are copied out).
+constexpr std::size_t kBatchBytes = std::size_t{16} << 20;
+
+// Runs fn(first, last) over [0, n) in batches on the engine. With
+// `chunk_bytes`, a batch holds at most kBatchBytes of chunks (at least one).
 template <class Fn>
-void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn) {
+void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn,
+                    std::size_t chunk_bytes = 0) {
   if (n <= 0 && !distributed) return;
   const std::size_t workers = distributed ? engine.concurrency() * static_cast<std::size_t>(engine.size())
                                           : engine.concurrency();
-  const std::size_t batch = batch_size(n, std::max<std::size_t>(workers, 1));
+  std::size_t batch = batch_size(n, std::max<std::size_t>(workers, 1));
+  if (chunk_bytes > 0) batch = std::clamp<std::size_t>(kBatchBytes / chunk_bytes, 1, batch);
   const std::size_t batches = (static_cast<std::size_t>(std::max<std::int64_t>(n, 0)) + batch - 1) / batch;
   auto task = [&](std::size_t b) {
     const auto first = static_cast<std::int64_t>(b * batch);
@@ -187,6 +194,36 @@ void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<st
                t.count.data(), nd, st.meta.dtype.itemsize());
 }
 
+// Whether task `t` covers its whole chunk and its place in the user buffer
+// has the chunk's C layout, so the store can read the chunk straight there.
+bool reads_in_place(const DatasetState& st, const ChunkTask& t,
+                    const std::vector<std::int64_t>& steps,
+                    const std::vector<std::int64_t>& dst_strides) {
+  const auto& cs = st.meta.chunk_size;
+  for (std::size_t d = 0; d < cs.size(); ++d) {
+    if (t.count[d] != cs[d]) return false;
+    if (t.count[d] > 1 && (steps[d] != 1 || dst_strides[d] != st.chunk_strides[d])) return false;
+  }
+  return true;
+}
+
+// Reads the chunks of `tasks` (all reads_in_place) straight into the user
+// buffer; absent chunks get the fill value.
+void gather_in_place(const DatasetState& st, const std::vector<ChunkTask>& tasks,
+                     const std::vector<std::int64_t>& steps, std::byte* dst,
+                     const std::vector<std::int64_t>& dst_strides) {
+  if (tasks.empty()) return;
+  std::vector<ChunkIndex> idx;
+  std::vector<std::span<std::byte>> out;
+  for (const ChunkTask& t : tasks) {
+    idx.push_back(t.index);
+    out.emplace_back(dst + offset_of(t.box_offset, dst_strides), st.meta.chunk_nbytes());
+  }
+  const std::vector<bool> found = st.store->get_many_into(idx, out);
+  for (std::size_t k = 0; k < tasks.size(); ++k)
+    if (!found[k]) gather_one(st, tasks[k], steps, nullptr, false, dst, dst_strides);
+}
+
 // Copies user box data into the chunk sub-box of task `t` in `chunk`.
 void scatter_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
                  const std::byte* src, const std::vector<std::int64_t>& src_strides, std::byte* chunk) {
@@ -260,13 +297,17 @@ void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst
   const auto& steps = plan.steps();
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
   for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkTask> tasks;
+    std::vector<ChunkTask> tasks, in_place;
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
     std::vector<std::optional<PlaneRanges>> parts;
     bool any_partial = false;
     for (std::int64_t i = first; i < last; ++i) {
       ChunkTask t = plan.task(i);
+      if (reads_in_place(st, t, steps, dst_strides)) {
+        in_place.push_back(std::move(t));
+        continue;
+      }
       auto part = plane_ranges(st, t, steps);
       if (part && part->total <= chunk_nbytes / 2) {
         ranges.push_back(part->ranges);
@@ -279,6 +320,8 @@ void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst
       tasks.push_back(std::move(t));
       parts.push_back(std::move(part));
     }
+    gather_in_place(st, in_place, steps, dst, dst_strides);
+    if (tasks.empty()) return;
     std::vector<ChunkData> data(tasks.size());
     if (any_partial) st.store->get_ranges_many(idx, ranges, data);
     else st.store->get_many(idx, data);
@@ -297,7 +340,7 @@ void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst
                    dst + offset_of(t.box_offset, dst_strides), dst_strides.data(), t.count.data(),
                    t.count.size(), isz);
     }
-  });
+  }, chunk_nbytes);
 }
 
 void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* dst,
@@ -307,10 +350,14 @@ void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* 
   const auto& steps = plan.steps();
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
   for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkTask> whole;
+    std::vector<ChunkTask> whole, in_place;
     std::vector<ChunkIndex> whole_idx;
     for (std::int64_t i = first; i < last; ++i) {
       ChunkTask t = plan.task(i);
+      if (reads_in_place(st, t, steps, dst_strides)) {
+        in_place.push_back(std::move(t));
+        continue;
+      }
       const std::size_t range = contiguous_range(st, t, steps);
       if (range > 0 && range <= half_chunk) {
         ChunkData part = st.store->get_range(
@@ -324,6 +371,7 @@ void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* 
         whole.push_back(std::move(t));
       }
     }
+    gather_in_place(st, in_place, steps, dst, dst_strides);
     if (whole.empty()) return;
     std::vector<ChunkData> data(whole.size());
     st.store->get_many(whole_idx, data);
@@ -331,7 +379,7 @@ void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* 
       check_payload(st, whole[k].index, data[k]);
       gather_one(st, whole[k], steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
     }
-  });
+  }, st.meta.chunk_nbytes());
 }
 
 void scatter(const DatasetState& st, const NormalizedSelection& norm, const std::byte* src,

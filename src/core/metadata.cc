@@ -117,6 +117,23 @@ void ChunkStore::get_many(std::span<const ChunkIndex> indices, std::span<ChunkDa
   for (std::size_t i = 0; i < indices.size(); ++i) out[i] = get(indices[i]);
 }
 
+std::vector<bool> ChunkStore::get_many_into(std::span<const ChunkIndex> indices,
+                                            std::span<const std::span<std::byte>> out) {
+  std::vector<ChunkData> data(indices.size());
+  get_many(indices, data);
+  std::vector<bool> found(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (!data[i]) continue;
+    if (data[i]->size() != out[i].size())
+      throw IoError("chunk " + shape_to_string(indices[i]) + " holds " +
+                    std::to_string(data[i]->size()) + " bytes, expected " +
+                    std::to_string(out[i].size()));
+    std::memcpy(out[i].data(), data[i]->data(), out[i].size());
+    found[i] = true;
+  }
+  return found;
+}
+
 void ChunkStore::put_many(std::span<const ChunkIndex> indices, std::span<const ChunkData> data) {
   for (std::size_t i = 0; i < indices.size(); ++i) put(indices[i], data[i]);
 }

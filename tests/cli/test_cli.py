@@ -501,3 +501,171 @@ def test_service_errors(tmp_path):
         run("ls", f"ceph://no-such-pool?conffile={os.environ['CEPH_CONF']}", code=3)
     if not (ceph and s3):
         pytest.skip("ceph and/or s3 not configured")
+
+
+# ---------------------------------------------------------------- hostile names and stores
+
+
+def ls_rows(store):
+    return run("ls", store).stdout.splitlines()
+
+
+def test_ls_escapes_control_characters_and_aligns_unicode(tmp_path, store):
+    """Names another writer put in the store print escaped; wide ones align."""
+    weird = "e\x1b[31mred\nline\x07"
+    names = [weird, "naïve-日本語", "back\\slash", "plain"]
+    for i, n in enumerate(names):  # put there by another writer, as DosNa may refuse them
+        run("create", store, f"d{i}", "--shape", "4,4")
+        os.rename(tmp_path / "store" / f"d{i}", tmp_path / "store" / n)
+    out = run("ls", store).stdout
+    assert "\x1b" not in out and "\x07" not in out
+    lines = out.splitlines()
+    assert len(lines) == 1 + len(names)  # the newline in a name made no extra line
+    by_name = {l.split("  ")[0]: l for l in lines[1:]}
+    assert "e\\x1b[31mred\\nline\\x07" in by_name
+    # A backslash is escaped too, so no two names look alike (hdf5 cannot open
+    # this one: it is listed as broken).
+    assert "back\\\\slash" in by_name
+    # Every row's SHAPE column starts at the same terminal column (wcswidth,
+    # not bytes): "日本語" is 9 bytes but 6 columns.
+    import unicodedata
+
+    def columns(text):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    starts = {columns(l[: l.index("(4, 4)")]) for l in lines[1:] if "(4, 4)" in l}
+    assert len(starts) == 1 and len([l for l in lines if "(4, 4)" in l]) >= 3, out
+    assert starts == {columns(lines[0][: lines[0].index("SHAPE")])}, out
+    # Error messages quoting a name escape it as well.
+    p = run("rm", store, weird + "x", code=3)
+    assert "\x1b" not in p.stderr and "e\\x1b[31mred\\nline\\x07x" in p.stderr
+    # JSON keeps the exact name (JSON escapes it itself).
+    assert weird in [d["name"] for d in json.loads(run("ls", store, "--json").stdout)]
+    run("rm", store, weird)
+    assert len(ls_rows(store)) == len(names)
+
+
+def test_broken_dataset_is_listed_and_removable(tmp_path, store):
+    """One dataset with corrupt metadata: ls lists the others and marks it; rm removes it."""
+    run("create", store, "good", "--shape", "4")
+    run("create", store, "broken", "--shape", "4")
+    run("create", store, "zlast", "--shape", "4")
+    (tmp_path / "store" / "broken" / "dataset.h5").write_bytes(b"garbage" * 20)
+    rows = ls_rows(store)
+    assert [r.split()[0] for r in rows] == ["NAME", "broken", "good", "zlast"], rows
+    assert "<broken: " in rows[1] and "dataset.h5" in rows[1], rows
+    listed = json.loads(run("ls", store, "--json").stdout)
+    assert [d["name"] for d in listed] == ["broken", "good", "zlast"]
+    assert "broken" in listed[0] and "shape" not in listed[0]
+    run("rm", store, "broken")
+    assert [r.split()[0] for r in ls_rows(store)] == ["NAME", "good", "zlast"]
+    assert not (tmp_path / "store" / "broken").exists()
+    # --force on a broken destination replaces it too.
+    run("create", store, "broken", "--shape", "4")
+    (tmp_path / "store" / "broken" / "dataset.h5").write_bytes(b"garbage" * 20)
+    run("cp", store, "good", store, "broken", "--force")
+    assert "<broken" not in run("ls", store).stdout
+
+
+def big_source(tmp_path, store, name="src"):
+    a = np.arange(128 * 128 * 128, dtype="<f4").reshape(128, 128, 128)
+    import_array(tmp_path, store, name, a, chunks=(8, 16, 16))  # 2048 chunks
+    return a
+
+
+def test_cp_killed_half_way_is_shown_incomplete(tmp_path, store):
+    """SIGKILL during cp: the destination is listed as incomplete, not as a copy."""
+    import signal
+    import time
+
+    big_source(tmp_path, store)
+    dst_dir = tmp_path / "other" / "dst"
+    p = subprocess.Popen([DOSNA, "cp", store, "src", f"hdf5://{tmp_path}/other", "dst", "-q",
+                          "--engine", "cpu"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while p.poll() is None and time.monotonic() < deadline:
+        if dst_dir.is_dir() and any(e.name.startswith("chunk_") for e in os.scandir(dst_dir)):
+            break
+    os.kill(p.pid, signal.SIGSTOP)  # no more chunks while we look
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL, "cp finished before it could be killed"
+    other = f"hdf5://{tmp_path}/other"
+    rows = ls_rows(other)
+    assert len(rows) == 2 and rows[1].split()[0] == "dst", rows  # the mark itself is hidden
+    assert rows[1].endswith(" incomplete"), rows
+    assert json.loads(run("ls", other, "--json").stdout)[0]["incomplete"] is True
+    assert "incomplete:    yes" in run("info", other, "dst").stdout
+    # Copying again (--force) makes it complete; rm would also drop the mark.
+    run("cp", store, "src", other, "dst", "--force", "-q")
+    rows = ls_rows(other)
+    assert len(rows) == 2 and not rows[1].endswith("incomplete"), rows
+    assert json.loads(run("info", other, "dst", "--json").stdout)["incomplete"] is False
+    assert sorted(os.listdir(tmp_path / "other")) == ["dst"]
+
+
+def test_cp_failing_half_way_leaves_no_destination(tmp_path, store):
+    """A source chunk that cannot be read mid-copy: cp fails and removes what it wrote."""
+    big_source(tmp_path, store)
+    (tmp_path / "store" / "src" / "chunk_9_3_5.h5").write_bytes(b"garbage" * 10)
+    other = f"hdf5://{tmp_path}/other"
+    for extra in ([], ["--chunks", "16,16,16"]):  # stored-chunk copy and re-chunking copy
+        p = run("cp", store, "src", other, "dst", "-q", "--engine", "cpu", *extra, code=5)
+        assert "src" in p.stderr
+        assert ls_rows(other) == [], ls_rows(other)
+        assert os.listdir(tmp_path / "other") == []
+
+
+# ---------------------------------------------------------------- exit codes (issue 18)
+
+
+def test_exit_codes_follow_the_documented_classes(tmp_path, store):
+    run("create", store, "d", "--shape", "4")
+    # A missing file is "not found" (3), also a ceph conf file.
+    p = run("ls", f"ceph://pool?conffile={tmp_path}/absent.conf", code=3)
+    assert "absent.conf" in p.stderr
+    # A damaged input file is bad input (2), truncated or garbled alike.
+    with h5py.File(tmp_path / "ok.h5", "w") as f:
+        f["a"] = np.arange(100000.0)
+    data = (tmp_path / "ok.h5").read_bytes()
+    (tmp_path / "truncated.h5").write_bytes(data[: len(data) // 2])
+    (tmp_path / "garbled.h5").write_bytes(b"garbage" * 100)
+    for bad in ("truncated.h5", "garbled.h5"):
+        p = run("import", tmp_path / bad, store, "x", code=2)
+        assert bad in p.stderr
+    # A name too long for the store is an invalid argument, named once.
+    long = "n" * 256
+    p = run("create", store, long, "--shape", "4", code=2)
+    assert p.stderr.count(long) == 1, p.stderr
+    # A name starting with '-' after '--', before the options.
+    run("create", store, "--", "-dash", "--shape", "4,4", "--chunks=2,2")
+    info = json.loads(run("info", store, "--", "-dash", "--json").stdout)
+    assert info["shape"] == [4, 4] and info["chunk_size"] == [2, 2]
+    assert "[0. 0.]" in run("slice", store, "--", "-dash", "-1,:2").stdout
+    run("rm", store, "--", "-dash")
+
+
+@pytest.mark.parametrize("uri, key", [
+    ("hdf5://{tmp}/store?directory=/etc", "directory"),
+    ("hdf5://{tmp}/store?durable=1&durable=0", "durable"),
+    ("hdf5://{tmp}/store?bogus=1", "bogus"),
+    ("ram://r?name=other", "name"),
+    ("ram://r?bogus=1", "bogus"),
+    ("ceph://pool?conffile=/x&conffile=/y", "conffile"),
+    ("ceph://pool?bogus=1", "bogus"),
+    ("s3://label?endpoint_url=http://127.0.0.1:1&endpoint_url=http://127.0.0.1:2", "endpoint_url"),
+    ("s3://label?bogus=1", "bogus"),
+])
+def test_uri_query_keys_unknown_or_twice_are_refused(tmp_path, store, uri, key):
+    run("create", store, "d", "--shape", "4")
+    p = run("ls", uri.format(tmp=tmp_path), code=2)
+    assert key in p.stderr, p.stderr
+
+
+def test_opt_given_twice_is_refused(store):
+    run("create", store, "d", "--shape", "4")
+    p = run("ls", store, "--opt", "durable=1", "--opt", "durable=0", code=2)
+    assert "'durable'" in p.stderr
+    p = run("ls", store, "--engine", "threads", "--engine-opt", "njobs=2", "--engine-opt", "njobs=3",
+            code=2)
+    assert "'njobs'" in p.stderr

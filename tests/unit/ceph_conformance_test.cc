@@ -123,12 +123,12 @@ TEST_F(CephConformance, MissingPoolIsNotFoundNamingIt) {
   EXPECT_FALSE(b->connected());
 }
 
-TEST_F(CephConformance, UnreadableConffileIsConnectionError) {
+TEST_F(CephConformance, MissingConffileIsNotFound) {
   auto b = make_backend("ceph", ceph_pool(), {{"conffile", "/nonexistent/dosna.conf"}});
   try {
     b->connect();
     FAIL() << "connect with a missing conffile succeeded";
-  } catch (const ConnectionError& e) {
+  } catch (const NotFound& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dosna.conf"), std::string::npos);
   }
 }

@@ -456,9 +456,13 @@ class CephBackend final : public Backend {
       rados_shutdown(rados);
       throw error;
     };
-    if (int rc = rados_conf_read_file(rados, options_.conffile.c_str()); rc < 0)
-      fail(ConnectionError("ceph backend: cannot read conffile '" + options_.conffile +
-                           "': " + errno_text(rc)));
+    if (int rc = rados_conf_read_file(rados, options_.conffile.c_str()); rc < 0) {
+      const std::string what =
+          "ceph backend: cannot read conffile '" + options_.conffile + "': " + errno_text(rc);
+      if (rc == -ENOENT) fail(NotFound(what));
+      if (rc == -EACCES) fail(PermissionDenied(what));
+      fail(ConnectionError(what));
+    }
     const std::string timeout = seconds_text(options_.timeout);
     const std::string op_timeout = seconds_text(options_.op_timeout);
     for (auto [key, value] : {std::pair<const char*, const std::string*>{"client_mount_timeout", &timeout},

@@ -52,9 +52,10 @@ class Fd {
   int fd_;
 };
 
-// Reads the whole chunk through the HDF5 library: any layout, any filters.
-ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
-                            std::string_view dataset, BufferPool* pool) {
+// Reads the whole chunk through the HDF5 library into `out` (chunk_nbytes()
+// bytes): any layout, any filters. False if the file does not exist.
+bool read_with_library_into(const std::string& path, const DatasetMeta& meta,
+                            std::string_view dataset, std::byte* out) {
   const std::string context = prefix(dataset) + "cannot read chunk file " + path;
   auto guard = lock();
   const hid_t file_id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -62,7 +63,7 @@ ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
     struct stat st;
     if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
       H5Eclear2(H5E_DEFAULT);
-      return nullptr;  // removed since we looked
+      return false;  // removed since we looked
     }
     check(-1, context);
   }
@@ -79,9 +80,19 @@ ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
                   shape_text(meta.chunk_size));
   }
   Handle mem = file_type(meta.dtype);
+  if (meta.chunk_nbytes() > 0)
+    check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out), context);
+  return true;
+}
+
+// The same into a buffer of its own (from `pool` when given); nullptr if the
+// file does not exist.
+ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
+                            std::string_view dataset, BufferPool* pool) {
   auto buffer = pool ? pool->take() : Buffer::allocate(meta.chunk_nbytes());
-  if (buffer->size() > 0) {
-    check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer->data()), context);
+  if (!read_with_library_into(path, meta, dataset, buffer->data())) {
+    if (pool) pool->recycle(std::move(buffer));
+    return nullptr;
   }
   return pool ? pool->share(std::move(buffer)) : buffer;
 }
@@ -187,6 +198,30 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
   return out;
 }
 
+// Reads the file at `path` into `payload` (layout.payload bytes) with one
+// preadv; true if the file matches the template, so `payload` holds its
+// data. `fd` is the open file.
+bool read_templated(int fd, const ChunkTemplate& layout, std::byte* payload,
+                    std::string_view dataset, const std::string& path) {
+  // head, payload, tail and one byte more to notice a longer file.
+  thread_local std::vector<std::byte> scratch;
+  scratch.resize(layout.head.size() + layout.tail.size() + 1);
+  iovec iov[3] = {{scratch.data(), layout.head.size()},
+                  {payload, layout.payload},
+                  {scratch.data() + layout.head.size(), layout.tail.size() + 1}};
+  ssize_t n;
+  do {
+    n = ::preadv(fd, iov, 3, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno(dataset, "cannot read " + path, errno);
+  // Short reads of a regular file happen only at its end, so a mismatch
+  // means a file of another layout (or a foreign writer).
+  return static_cast<std::size_t>(n) == layout.file_size() &&
+         std::memcmp(scratch.data(), layout.head.data(), layout.head.size()) == 0 &&
+         (layout.tail.empty() || std::memcmp(scratch.data() + layout.head.size(),
+                                             layout.tail.data(), layout.tail.size()) == 0);
+}
+
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
                           const DatasetMeta& meta, std::string_view dataset, BufferPool& pool) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -195,27 +230,25 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
     throw_errno(dataset, "cannot open " + path, errno);
   }
   auto buffer = pool.take();
-  // head, payload, tail and one byte more to notice a longer file.
-  thread_local std::vector<std::byte> scratch;
-  scratch.resize(layout.head.size() + layout.tail.size() + 1);
-  iovec iov[3] = {{scratch.data(), layout.head.size()},
-                  {buffer->data(), layout.payload},
-                  {scratch.data() + layout.head.size(), layout.tail.size() + 1}};
-  ssize_t n;
-  do {
-    n = ::preadv(fd.get(), iov, 3, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_errno(dataset, "cannot read " + path, errno);
-  if (static_cast<std::size_t>(n) == layout.file_size() &&
-      std::memcmp(scratch.data(), layout.head.data(), layout.head.size()) == 0 &&
-      (layout.tail.empty() || std::memcmp(scratch.data() + layout.head.size(),
-                                          layout.tail.data(), layout.tail.size()) == 0)) {
+  if (read_templated(fd.get(), layout, buffer->data(), dataset, path))
     return pool.share(std::move(buffer));
-  }
   pool.recycle(std::move(buffer));
-  // Short reads of a regular file happen only at its end, so a mismatch here
-  // means a file of another layout (or a foreign writer): use the library.
   return read_with_library(path, meta, dataset, &pool);
+}
+
+bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
+                          const DatasetMeta& meta, std::string_view dataset,
+                          std::span<std::byte> out) {
+  if (out.size() != layout.payload)
+    throw InvalidArgument(prefix(dataset) + "buffer of " + std::to_string(out.size()) +
+                          " bytes for a chunk of " + std::to_string(layout.payload));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return false;
+    throw_errno(dataset, "cannot open " + path, errno);
+  }
+  if (read_templated(fd.get(), layout, out.data(), dataset, path)) return true;
+  return read_with_library_into(path, meta, dataset, out.data());
 }
 
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,

@@ -87,6 +87,11 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
                           const DatasetMeta& meta, std::string_view dataset, BufferPool& pool);
 
+// The same into `out` (the payload's size): false if `path` does not exist.
+bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
+                          const DatasetMeta& meta, std::string_view dataset,
+                          std::span<std::byte> out);
+
 // Bytes [offset, offset + length) of the payload, or nullptr if absent.
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
                            const DatasetMeta& meta, std::string_view dataset, std::size_t offset,

@@ -150,6 +150,15 @@ class Hdf5ChunkStore final : public ChunkStore {
     return hdf5::read_chunk_file(path(index), layout_->file, meta_, dataset_, *layout_->pool);
   }
 
+  std::vector<bool> get_many_into(std::span<const ChunkIndex> indices,
+                                  std::span<const std::span<std::byte>> out) override {
+    shared_->require_connected();
+    std::vector<bool> found(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i)
+      found[i] = hdf5::read_chunk_file_into(path(indices[i]), layout_->file, meta_, dataset_, out[i]);
+    return found;
+  }
+
   ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
     shared_->require_connected();
     return hdf5::read_chunk_range(path(index), layout_->file, meta_, dataset_, offset, length);
@@ -305,6 +314,10 @@ class Hdf5Backend final : public Backend {
     const std::string record = dir + "/" + kMetadataFile;
     bool made_dir = true;
     if (::mkdir(dir.c_str(), 0777) != 0) {
+      if (errno == ENAMETOOLONG)
+        throw InvalidArgument("hdf5 backend: dataset name '" + dataset + "' (" +
+                              std::to_string(dataset.size()) +
+                              " bytes) is too long for the file system of " + shared_->root);
       if (errno != EEXIST) throw_errno("dataset '" + dataset + "': cannot create " + dir, errno);
       made_dir = false;
       std::error_code ec;
