@@ -17,6 +17,7 @@ PACKAGES=(
   # python module and the reference scripts
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-scipy
   python3-rados python3-boto3 python3-mpi4py python3-pytest python3-matplotlib
+  python3-six  # the original DosNa, run by tests/interop/original_dosna.py
   # images
   libpng-dev
   # local services for the ceph / s3 suites
