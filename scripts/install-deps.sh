@@ -19,6 +19,7 @@ PACKAGES=(
   python3-rados python3-boto3 python3-mpi4py python3-pytest python3-matplotlib
   # dask workers over DosNa datasets (tests/python/test_dask.py) and the zarr reference (bench/)
   python3-dask python3-distributed python3-zarr
+  python3-six  # the original DosNa, run by tests/interop/original_dosna.py
   # images
   libpng-dev
   # local services for the ceph / s3 suites

@@ -40,6 +40,12 @@ class Scalar {
   // Python's repr() of this value after conversion to `dtype` ("0", "0.5",
   // "nan", "True", "(1+2j)"), the form stored on Ceph and S3.
   std::string repr(DType dtype) const;
+  // The text stored on Ceph and S3 (FORMAT.md): a value that is integral
+  // after conversion to `dtype` in integer form ("0", "-1", "1" for True, also
+  // on float and complex dtypes), because the original reads it back with
+  // int(); any other value (0.5, nan, inf, -0.0, (1+2j)) as repr(). parse()
+  // of either form gives back the same stored value.
+  std::string stored_form(DType dtype) const;
   // Writes this value converted to `dtype` into `dst` (itemsize bytes).
   void store(DType dtype, std::byte* dst) const;
 

@@ -20,6 +20,7 @@ scipy.ndimage filters) do run concurrently.
 """
 
 import collections as _collections
+import logging as _logging
 
 from . import _dosna
 from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  # noqa: F401
@@ -27,7 +28,10 @@ from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  #
                      InvalidArgumentError, IoError, NotBuiltError, NotFoundError,
                      NotSupportedError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401
+from .backends import get_backend, use_backend  # noqa: F401
 from .connection import Connection, connection  # noqa: F401
+from .engines import get_engine, use_engine  # noqa: F401
+from . import _original_attributes  # noqa: F401,E402
 from . import pickling as _pickling
 
 _pickling.install()
@@ -35,11 +39,14 @@ _pickling.install()
 __all__ = ['use', 'status', 'compatible', 'Connection', 'connection', 'Dataset',
            'DataChunk', 'DatasetNotFoundError', 'backends', 'engines']
 
+log = _logging.getLogger(__name__)
+
 Status = _collections.namedtuple('Status', ['engine', 'backend'])
 
 
-def use(backend=None, engine=None, engine_kw=None, backend_kw=None, **kwargs):
-    """Selects the backend and/or engine of Connections created from now on.
+def use(engine=None, backend=None, engine_kw=None, backend_kw=None, **kwargs):
+    """Selects the engine and/or backend of Connections created from now on
+    (positionally engine first, as in the original: ``dn.use('cpu', 'ram')``).
 
     ``engine_kw`` are default engine options (e.g. ``{'njobs': 4}``);
     ``backend_kw`` (or extra keyword arguments) default backend options.
@@ -56,18 +63,35 @@ def use(backend=None, engine=None, engine_kw=None, backend_kw=None, **kwargs):
         engines.get_engine().params.update(engine_kw)
 
 
-def status():
+def status(show=False):
     """The current selection: a named tuple (engine, backend); each has
-    ``.name`` and ``.params`` (the default options)."""
-    return Status(engines.get_engine(), backends.get_backend())
+    ``.name`` and ``.params`` (the default options). ``show=True`` also logs
+    them at INFO level, as the original does."""
+    engine, backend = engines.get_engine(), backends.get_backend()
+    if show:
+        log.info('---------------------------')
+        log.info('Current Engine: %s', engine.name)
+        log.info('Current Backend: %s', backend.name)
+        log.info('---------------------------')
+    return Status(engine, backend)
 
 
-def compatible(backend, engine):
-    """Whether `backend` can be used with `engine` (ram x mpi cannot: every
-    rank would have its own private store)."""
-    backend = str(backend).lower()
-    engine = _dosna.canonical_engine_name(str(engine).lower())
-    if backend == 'ram' and engine == 'mpi':
+def _selection_name(x):
+    return str(getattr(x, 'name', x)).lower()
+
+
+def compatible(engine, backend):
+    """Whether `engine` can be used with `backend` (ram x mpi cannot: every
+    rank would have its own private store). Either may be a name or what
+    dn.status() returns, in either order (the original takes (engine,
+    backend) selections, earlier versions of this module (backend, engine)
+    names)."""
+    first, second = _selection_name(engine), _selection_name(backend)
+    if first in backends.KNOWN or first == 'memory':
+        first, second = second, first
+    if second == 'memory':
+        second = 'ram'
+    if second == 'ram' and _dosna.canonical_engine_name(first) == 'mpi':
         return False
     return True
 

@@ -1,5 +1,7 @@
 """dosna.Connection: the entry point, following the current dn.use() selection."""
 
+import functools
+
 import numpy as np
 
 from . import _dosna, backends, engines
@@ -42,25 +44,70 @@ def _split_options(options):
     return backend_opts, engine_opts
 
 
+# The options that positional arguments after `name` stand for, in the
+# original's order: its mpi engine's connection takes (name, comm), every
+# other engine hands them to the backend's connection class.
+POSITIONAL_OPTIONS = {
+    'ram': ('open_mode',),
+    'hdf5': ('directory', 'open_mode'),
+    'ceph': ('conffile', 'timeout', 'client_id', 'open_mode'),
+    's3': ('endpoint_url', 'verify', 'profile_name', 'open_mode'),
+    'sage': ('conffile', 'prefix_conffile', 'open_mode'),
+}
+MPI_POSITIONAL_OPTIONS = ('comm',)
+
+
+def _positional_options(backend, engine, args):
+    names = (MPI_POSITIONAL_OPTIONS if _dosna.canonical_engine_name(engine) == 'mpi'
+             else POSITIONAL_OPTIONS.get(backend, ('open_mode',)))
+    if len(args) > len(names):
+        raise TypeError('Connection: {} positional options given after the name; backend {} '
+                        'with engine {} takes at most {} ({})'.format(
+                            len(args), backend, engine, len(names), ', '.join(names)))
+    return dict(zip(names, args))
+
+
 class Connection(_dosna.Connection):
     """A connection to one store (`name` is the pool, directory or label).
 
     Keyword options are the selected backend's (ram: none; hdf5: directory;
     ceph: conffile, timeout, client_id; s3: endpoint_url, verify,
     profile_name) and the selected engine's (jl/threads: njobs, jlbackend;
-    mpi: comm). ``backend=`` and ``engine=`` override the dn.use() selection
-    for this connection. Not connected until connect() or ``with``.
+    mpi: comm); positional ones after `name` are taken in the original's
+    order (POSITIONAL_OPTIONS). ``backend=`` and ``engine=`` override the
+    dn.use() selection for this connection. Not connected until connect()
+    or ``with``. An option given twice raises TypeError.
     """
 
-    def __init__(self, name, open_mode='a', backend=None, engine=None, **options):
+    def __init__(self, name, *args, **options):
+        backend, engine = options.pop('backend', None), options.pop('engine', None)
         bsel = backends.get_backend() if backend is None else backends.Backend(backend)
         esel = engines.get_engine() if engine is None else engines.Engine(engine)
+        positional = _positional_options(bsel.name, esel.name, args)
+        twice = sorted(set(positional) & set(options))
+        if twice:
+            raise TypeError('Connection: option {} given both by position and by keyword'
+                            .format(', '.join(twice)))
+        options.update(positional)
+        open_mode = options.pop('open_mode', 'a')
         merged = dict(bsel.params)
         merged.update(esel.params)
         merged.update(options)
         backend_opts, engine_opts = _split_options(merged)
         super().__init__(str(name), bsel.name, _dosna.canonical_engine_name(esel.name),
                          backend_opts, engine_opts, open_mode)
+
+    @property
+    def instance(self):
+        """The original's engine wrappers hold the backend's connection here;
+        one object is both in this DosNa."""
+        return self
+
+    @property
+    def mpi_comm(self):
+        """The communicator (dosna.util.mpi.mpi_comm())."""
+        from .util import mpi
+        return mpi.mpi_comm()
 
     def __enter__(self):
         if not self.connected:
@@ -97,3 +144,26 @@ class Connection(_dosna.Connection):
 
 # The seed README writes `with dn.connection('name') as con:`.
 connection = Connection
+
+
+@functools.lru_cache(maxsize=None)
+def bound_connection(class_name, backend=None, engine=None):
+    """A Connection class that always uses `backend` and/or `engine`: the
+    original's per-backend (CephConnection, ...) and per-engine
+    (CpuConnection, ...) connection classes. Positional options after the
+    name follow that backend's / engine's order."""
+    fixed = {k: v for k, v in (('backend', backend), ('engine', engine)) if v is not None}
+
+    def __init__(self, name, *args, **options):
+        for key, value in fixed.items():
+            if options.get(key, value) != value:
+                raise ValueError('{}: {}={!r}, but this class is the {} {}'.format(
+                    class_name, key, options[key], value, key))
+        options.update(fixed)
+        Connection.__init__(self, name, *args, **options)
+
+    return type(class_name, (Connection,), {
+        '__init__': __init__,
+        '__doc__': 'dosna.Connection on {}.'.format(
+            ', '.join('{} {}'.format(k, v) for k, v in fixed.items())),
+    })

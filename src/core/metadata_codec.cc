@@ -52,7 +52,7 @@ Shape parse_ints(std::string_view text, std::string_view dataset, std::string_vi
 std::map<std::string, std::string> encode(const DatasetMeta& meta) {
   return {{kShape, format_ints(meta.shape)},
           {kDtype, meta.dtype.str()},
-          {kFillvalue, meta.fillvalue.repr(meta.dtype)},
+          {kFillvalue, meta.fillvalue.stored_form(meta.dtype)},
           {kChunkGrid, format_ints(meta.chunk_grid())},
           {kChunkSize, format_ints(meta.chunk_size)}};
 }

@@ -1,5 +1,5 @@
 // Text forms of the metadata record shared by the layouts in FORMAT.md:
-// shape "100::100::100", dtype "<f4", fillvalue Python repr, chunk_grid and
+// shape "100::100::100", dtype "<f4", fillvalue Scalar::stored_form, chunk_grid and
 // chunk_size "4::4::4". Backends that store text (ceph xattrs, s3 user
 // metadata) use these; hdf5 stores typed attributes but the same checks.
 #pragma once

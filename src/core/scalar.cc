@@ -135,12 +135,15 @@ Scalar Scalar::parse(std::string_view text) {
     if (s[0] == '-') {
       std::int64_t v = 0;
       auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc::result_out_of_range) return Scalar(parse_double(s));
       if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw bad();
       return Scalar(v);
     }
     std::uint64_t v = 0;
     const char* first = s.data() + (s[0] == '+' ? 1 : 0);
     auto r = std::from_chars(first, s.data() + s.size(), v);
+    // Python ints have no bound: a longer one is taken as a float.
+    if (r.ec == std::errc::result_out_of_range) return Scalar(parse_double(s));
     if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw bad();
     if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return Scalar(static_cast<std::int64_t>(v));
@@ -248,6 +251,25 @@ std::string Scalar::repr(DType dtype) const {
         }
       },
       typed.value_);
+}
+
+std::string Scalar::stored_form(DType dtype) const {
+  std::byte buf[16];
+  store(dtype, buf);
+  const Scalar typed = load(dtype, buf);
+  if (const bool* b = std::get_if<bool>(&typed.value_)) return *b ? "1" : "0";
+  if (typed.is_integer()) return typed.repr(dtype);
+  const std::complex<double> c = typed.as_complex();
+  const double re = c.real();
+  const bool integral = c.imag() == 0 && !std::signbit(c.imag()) && std::isfinite(re) &&
+                        re == std::trunc(re) && !(re == 0 && std::signbit(re));
+  if (!integral) return typed.repr(dtype);
+  // Shortest digits that round-trip in the dtype's precision, in positional form.
+  const bool single = dtype.itemsize() == (dtype.kind() == DTypeKind::kComplex ? 8u : 4u);
+  char out[400];
+  auto r = single ? std::to_chars(out, out + sizeof out, static_cast<float>(re), std::chars_format::fixed)
+                  : std::to_chars(out, out + sizeof out, re, std::chars_format::fixed);
+  return std::string(out, r.ptr);
 }
 
 double Scalar::as_double() const {

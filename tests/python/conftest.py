@@ -72,10 +72,9 @@ class Store(object):
         return unique('ds')
 
 
-@pytest.fixture(params=[(b, e) for b in BACKENDS for e in matrix_engines()],
-                ids=lambda p: '{}-{}'.format(*p))
-def store(request, tmp_path):
-    backend, engine = request.param
+def usable_store(backend, engine, tmp_path):
+    """A Store, or the test skipped (failed with DOSNA_REQUIRE_SERVICES when
+    the backend is built but its service is not configured)."""
     s = Store(backend, engine, tmp_path)
     if s.skip:
         built = backend in dn.backends.AVAILABLE
@@ -83,6 +82,12 @@ def store(request, tmp_path):
             pytest.fail('DOSNA_REQUIRE_SERVICES is set but ' + s.skip)
         pytest.skip(s.skip)
     return s
+
+
+@pytest.fixture(params=[(b, e) for b in BACKENDS for e in matrix_engines()],
+                ids=lambda p: '{}-{}'.format(*p))
+def store(request, tmp_path):
+    return usable_store(request.param[0], request.param[1], tmp_path)
 
 
 @pytest.fixture

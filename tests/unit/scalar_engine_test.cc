@@ -1,4 +1,4 @@
-// Scalars (fill values as the original stores them: Python repr text) and
+// Scalars (fill values as stored on Ceph and S3: integer or Python repr text) and
 // the engine contract every in-process engine keeps.
 #include <gtest/gtest.h>
 
@@ -92,6 +92,82 @@ TEST(Scalar, ReprParsesBackToTheSameStoredValue) {
     value.store(dtype, a);
     Scalar::parse(text).store(dtype, b);
     EXPECT_EQ(std::memcmp(a, b, dtype.itemsize()), 0);
+  }
+}
+
+// Every dtype the original writes (numpy dtype.str).
+const char* const kEveryDtype[] = {"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4",
+                                   "<u8", "<f4", "<f8", "<c8", "<c16"};
+
+TEST(Scalar, StoredFormOfAnIntegralValueIsWhatInt0Parses) {
+  // The original reads the Ceph/S3 fill value with int(): integral values,
+  // whatever the dtype, are stored as integers.
+  for (const char* t : kEveryDtype) {
+    const DType dt = DType::parse(t);
+    SCOPED_TRACE(t);
+    EXPECT_EQ(Scalar(0).stored_form(dt), "0");
+    EXPECT_EQ(Scalar(0.0).stored_form(dt), "0");
+    EXPECT_EQ(Scalar(false).stored_form(dt), "0");
+    EXPECT_EQ(Scalar(true).stored_form(dt), "1");
+  }
+  for (const char* t : {"|i1", "<i4", "<i8", "<f4", "<f8", "<c8", "<c16"}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(Scalar(-1.0).stored_form(DType::parse(t)), "-1");
+    EXPECT_EQ(Scalar(-1).stored_form(DType::parse(t)), "-1");
+  }
+  EXPECT_EQ(Scalar(-1.0).stored_form(DType::parse("|b1")), "1");
+  EXPECT_EQ(Scalar(255.0).stored_form(DType::parse("|u1")), "255");
+  EXPECT_EQ(Scalar(2.7).stored_form(DType::parse("<i4")), "2");
+  EXPECT_EQ(Scalar(16777217.0).stored_form(DType::parse("<f4")), "16777216");
+  EXPECT_EQ(Scalar(1e22).stored_form(DType::parse("<f8")), "10000000000000000000000");
+  EXPECT_EQ(Scalar(std::complex<double>(-3, 0)).stored_form(DType::parse("<c16")), "-3");
+  EXPECT_EQ(Scalar(UINT64_MAX).stored_form(DType::parse("<u8")), "18446744073709551615");
+}
+
+TEST(Scalar, StoredFormOfAnyOtherValueIsItsRepr) {
+  EXPECT_EQ(Scalar(0.5).stored_form(DType::parse("<f4")), "0.5");
+  EXPECT_EQ(Scalar(-1.5).stored_form(DType::parse("<f8")), "-1.5");
+  EXPECT_EQ(Scalar(0.1).stored_form(DType::parse("<f4")), "0.1");
+  EXPECT_EQ(Scalar(1e-05).stored_form(DType::parse("<f8")), "1e-05");
+  EXPECT_EQ(Scalar(std::nan("")).stored_form(DType::parse("<f8")), "nan");
+  EXPECT_EQ(Scalar(INFINITY).stored_form(DType::parse("<f4")), "inf");
+  EXPECT_EQ(Scalar(-INFINITY).stored_form(DType::parse("<f8")), "-inf");
+  EXPECT_EQ(Scalar(-0.0).stored_form(DType::parse("<f8")), "-0.0");  // int() would lose the sign
+  EXPECT_EQ(Scalar(std::complex<double>(1, 2)).stored_form(DType::parse("<c16")), "(1+2j)");
+  EXPECT_EQ(Scalar(std::complex<double>(0, -1)).stored_form(DType::parse("<c8")), "-1j");
+}
+
+TEST(Scalar, BothStoredFormsParseToTheSameValueOnEveryDtype) {
+  // What this library wrote before ("0.0", "-1.0", "False") and writes now
+  // ("0", "-1") and what the original wrote ("0", "-1", "0.5") all read back.
+  const std::vector<std::pair<std::vector<const char*>, Scalar>> same = {
+      {{"0", "0.0", "False", "-0", "+0", "0e0"}, Scalar(0)},
+      {{"-1", "-1.0", "-1e0"}, Scalar(-1)},
+      {{"1", "1.0", "True"}, Scalar(1)},
+      {{"100000000000000000000", "1e20", "100000000000000000000.0"}, Scalar(1e20)}};
+  for (const char* t : kEveryDtype) {
+    const DType dt = DType::parse(t);
+    for (const auto& [texts, value] : same) {
+      // -1 wraps into an unsigned dtype, -1.0 saturates at 0 (numpy leaves
+      // that cast undefined): the two are different values there.
+      if (dt.kind() == DTypeKind::kUInt && value == Scalar(-1)) continue;
+      std::byte want[16] = {};
+      value.store(dt, want);
+      for (const char* text : texts) {
+        SCOPED_TRACE(std::string(text) + " as " + t);
+        std::byte got[16] = {};
+        Scalar::parse(text).store(dt, got);
+        EXPECT_EQ(std::memcmp(want, got, dt.itemsize()), 0);
+      }
+    }
+    for (const Scalar& v : {Scalar(0.5), Scalar(-1.0), Scalar(0), Scalar(true), Scalar(-0.0),
+                            Scalar(1e300), Scalar(std::complex<double>(0.25, -3))}) {
+      SCOPED_TRACE(v.repr(dt) + " stored as " + v.stored_form(dt) + " for " + t);
+      std::byte a[16] = {}, b[16] = {};
+      v.store(dt, a);
+      Scalar::parse(v.stored_form(dt)).store(dt, b);
+      EXPECT_EQ(std::memcmp(a, b, dt.itemsize()), 0);
+    }
   }
 }
 

@@ -1,14 +1,23 @@
 """Storage backends compiled into this build, and the current selection."""
 
+import logging
+
 from .. import _dosna
+from .._selection import Selection
+from ..util import named_module  # noqa: F401  (the original imports it here)
+
+log = logging.getLogger(__name__)
 
 AVAILABLE = list(_dosna.available_backends())
 available = AVAILABLE  # the original's spelling
 KNOWN = list(_dosna.known_backends())
 
 
-class Backend(object):
+class Backend(Selection):
     """A backend selection: its `name` and default connection `params`."""
+
+    kind = 'backend'
+    _fields = ('name', 'Connection', 'Dataset', 'DataChunk')
 
     def __init__(self, name, **params):
         name = str(name).lower()
@@ -19,11 +28,7 @@ class Backend(object):
             raise _dosna.NotBuiltError(
                 'backend {!r} is not built into this DosNa; available: {}'.format(
                     name, ', '.join(AVAILABLE)))
-        self.name = name
-        self.params = dict(params)
-
-    def __repr__(self):
-        return '<dosna backend {}{}>'.format(self.name, self.params or '')
+        Selection.__init__(self, name, **params)
 
 
 _current = Backend('ram')

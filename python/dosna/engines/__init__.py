@@ -2,7 +2,13 @@
 
 `jl` and `joblib` are the thread-pool engine (`threads`)."""
 
+import logging
+
 from .. import _dosna
+from .._selection import Selection
+from ..util import named_module  # noqa: F401  (the original imports it here)
+
+log = logging.getLogger(__name__)
 
 
 def _available():
@@ -19,8 +25,11 @@ available = AVAILABLE  # the original's spelling
 KNOWN = list(_dosna.known_engines())
 
 
-class Engine(object):
+class Engine(Selection):
     """An engine selection: its `name` and default engine `params`."""
+
+    kind = 'engine'
+    _fields = ('name', 'Connection', 'Dataset', 'DataChunk', 'params')
 
     def __init__(self, name, **params):
         name = str(name).lower()
@@ -31,11 +40,7 @@ class Engine(object):
             raise _dosna.NotBuiltError(
                 'engine {!r} is not built into this DosNa; available: {}'.format(
                     name, ', '.join(AVAILABLE)))
-        self.name = name
-        self.params = dict(params)
-
-    def __repr__(self):
-        return '<dosna engine {}{}>'.format(self.name, self.params or '')
+        Selection.__init__(self, name, **params)
 
 
 _current = Engine('cpu')
