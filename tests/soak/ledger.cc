@@ -114,8 +114,19 @@ ErrorKind record_failure(StoreCounters& c, int op, std::exception_ptr error) {
   } catch (...) {
     what = "(not a std::exception)";
   }
-  take_sample(c.sample_taken[kind], c.sample[kind], sizeof c.sample[kind],
-              std::string(op_name(op)) + ": " + what);
+  const std::string text = std::string(op_name(op)) + ": " + what;
+  take_sample(c.sample_taken[kind], c.sample[kind], sizeof c.sample[kind], text);
+  if (kind == kIoError) {
+    for (int i = 0; i < 8; ++i) {
+      int seen = 0;
+      if (c.io_sample_code[i].compare_exchange_strong(seen, code + 1)) {
+        std::atomic<int> taken{0};
+        take_sample(taken, c.io_sample[i], sizeof c.io_sample[i], text);
+        break;
+      }
+      if (seen == code + 1) break;
+    }
+  }
   return kind;
 }
 

@@ -73,6 +73,8 @@ struct StoreCounters {
   std::atomic<std::uint64_t> violations;          // wrong data seen while running
   std::atomic<int> sample_taken[kErrorKindCount];
   char sample[kErrorKindCount][240];              // first message of each kind
+  std::atomic<int> io_sample_code[8];             // IoError code + 1 of each io_sample
+  char io_sample[8][240];                         // first message of the first 8 codes
   std::atomic<int> violation_taken;
   char violation[480];                            // first violation
 };

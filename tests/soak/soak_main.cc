@@ -52,6 +52,8 @@ constexpr const char* kUsage = R"(usage: dosna-soak [options]
   --ceph-op-timeout S   ceph option op_timeout (default 4)
   --pace-ms MS          pause after each operation of a loop (default 2)
   --seed N              box partition and random choices (default 1)
+  --sabotage LIST       controls that must make the run FAIL: stale (an acked write
+                        undone), torn, untyped (a non-dosna failure), rss (grow the heap)
 )";
 
 struct Args {
@@ -63,6 +65,7 @@ struct Args {
   int child = -1;
   std::string ledger;
   long long end_ns = 0;
+  std::vector<std::string> sabotage;
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -121,6 +124,12 @@ Args parse(int argc, char** argv) {
     else if (flag == "--child") a.child = static_cast<int>(number(flag, v));
     else if (flag == "--ledger") a.ledger = v;
     else if (flag == "--end-ns") a.end_ns = static_cast<long long>(number(flag, v));
+    else if (flag == "--sabotage") {
+      a.sabotage = split(v);
+      for (const auto& x : a.sabotage)
+        if (x != "stale" && x != "torn" && x != "untyped" && x != "rss")
+          usage_error("unknown sabotage '" + x + "' (stale, torn, untyped, rss)");
+    }
     else if (flag == "--faults") {
       a.faults.clear();
       for (const auto& f : split(v)) {
@@ -284,12 +293,19 @@ int parent_main(Args a) {
   }
   std::thread fault_thread([&] { injector.run(start, end); });
 
+  auto sabotaged = [&](const char* what) {
+    return std::find(a.sabotage.begin(), a.sabotage.end(), what) != a.sabotage.end();
+  };
+  const double rss_warmup_t = std::max(a.warmup, std::min(60.0, 0.2 * a.seconds));
+  std::vector<char> ballast;
   std::vector<RssSample> rss;
   long child_rss_peak = 0;
   double last_report = 0;
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const double t = std::chrono::duration<double>(Clock::now() - start).count();
+    if (sabotaged("rss") && ballast.empty() && t > rss_warmup_t + 0.5)
+      ballast.assign(static_cast<std::size_t>((a.rss_growth_mib + 32) * 1024 * 1024), 1);
     rss.push_back({t, self_rss()});
     for (long r : children.rss()) child_rss_peak = std::max(child_rss_peak, r);
     if (Clock::now() < end - std::chrono::seconds(2)) children.poll();
@@ -318,6 +334,16 @@ int parent_main(Args a) {
   const long rss_end = self_rss();
 
   std::fprintf(stderr, "soak: workload over; checking the ledger\n");
+  for (const auto& store : stores) {
+    try {
+      sabotage_shared(store, s, *ledger, sabotaged("stale"), sabotaged("torn"));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dosna-soak: sabotage on %s failed: %s\n", store.kind.c_str(), e.what());
+    }
+  }
+  if (sabotaged("untyped"))
+    record_failure(ledger->stores[stores.front().index], kWrite,
+                   std::make_exception_ptr(std::runtime_error("sabotage: not a dosna error")));
   std::vector<Findings> shared;
   std::vector<ChurnFindings> churned;
   for (std::size_t i = 0; i < stores.size(); ++i) {
@@ -383,7 +409,11 @@ int parent_main(Args a) {
     }
     std::printf("  %-5s %s\n", st.kind.c_str(), line.empty() ? "none" : line.c_str());
     for (int k = 0; k < kErrorKindCount; ++k)
-      if (c.sample_taken[k].load()) std::printf("        first %s: %s\n", error_kind_name(k), c.sample[k]);
+      if (c.sample_taken[k].load() && k != kIoError)
+        std::printf("        first %s: %s\n", error_kind_name(k), c.sample[k]);
+    for (int i = 0; i < 8; ++i)
+      if (const int code = c.io_sample_code[i].load())
+        std::printf("        first IoError code %d: %s\n", code - 1, c.io_sample[i]);
   }
   if (untyped > 0) {
     std::printf("  FAIL: %ld failures were not dosna errors\n", untyped);
@@ -412,7 +442,7 @@ int parent_main(Args a) {
       std::printf("        FAIL: %s\n", f.first.c_str());
       pass = false;
     } else if (f.leftovers) {
-      std::printf("        note: %s\n", f.first.empty() ? "a dataset of a failed operation could not be removed" : f.first.c_str());
+      std::printf("        note: %s\n", f.leftover.c_str());
     }
   }
 
@@ -423,7 +453,6 @@ int parent_main(Args a) {
   for (const auto& p : problems) std::printf("  FAIL: %s\n", p.c_str());
   if (!child_problems.empty() || !problems.empty()) pass = false;
 
-  const double rss_warmup_t = std::max(a.warmup, std::min(60.0, 0.2 * a.seconds));
   long start_rss = rss.empty() ? rss_end : rss.front().bytes, warm = -1, peak = 0;
   for (const auto& r : rss) {
     if (r.t >= rss_warmup_t) {

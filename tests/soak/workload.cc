@@ -16,6 +16,8 @@
 namespace dosna::soak {
 namespace {
 
+using testing::Box;
+
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
@@ -196,7 +198,8 @@ Findings check_values(const testing::BoxPlan& plan, const std::vector<std::uint3
                       const std::vector<std::uint64_t>& floor,
                       const std::vector<std::uint64_t>& ceiling) {
   Findings out;
-  std::map<std::pair<std::uint32_t, std::int64_t>, std::uint64_t> seq_in_chunk;
+  // (box, chunk) -> the first seq seen there, and whether the pair is torn.
+  std::map<std::pair<std::uint32_t, std::int64_t>, std::pair<std::uint64_t, bool>> seq_in_chunk;
   const Shape grid{(plan.shape[0] + plan.chunks[0] - 1) / plan.chunks[0],
                    (plan.shape[1] + plan.chunks[1] - 1) / plan.chunks[1],
                    (plan.shape[2] + plan.chunks[2] - 1) / plan.chunks[2]};
@@ -236,10 +239,12 @@ Findings check_values(const testing::BoxPlan& plan, const std::vector<std::uint3
         }
         const std::int64_t chunk =
             ((i / plan.chunks[0]) * grid[1] + j / plan.chunks[1]) * grid[2] + k / plan.chunks[2];
-        auto [it, fresh] = seq_in_chunk.emplace(std::pair{b, chunk}, seq);
-        if (!fresh && it->second != seq)
+        auto [it, fresh] = seq_in_chunk.emplace(std::pair{b, chunk}, std::pair{seq, false});
+        if (!fresh && it->second.first != seq && !it->second.second) {
+          it->second.second = true;
           note(out.torn, at + " holds write " + std::to_string(seq) + ", another element of its box in chunk " +
-                             std::to_string(chunk) + " holds write " + std::to_string(it->second));
+                             std::to_string(chunk) + " holds write " + std::to_string(it->second.first));
+        }
       }
   return out;
 }
@@ -340,10 +345,10 @@ void run_churn(const StoreSpec& store, const Settings& s, Shared& ledger, Clock:
         try {
           con->del_dataset(rec.name);
           c.ok[kDelete].fetch_add(1);
-          rec.state = ChurnRecord::kDeleted;
+          rec.state = ChurnRecord::kRemoved;
         } catch (...) {
           if (is_dataset_not_found(std::current_exception())) {
-            rec.state = ChurnRecord::kDeleted;
+            rec.state = ChurnRecord::kRemoved;
           } else {
             record_failure(c, kDelete, std::current_exception());
             break;
@@ -413,7 +418,7 @@ void run_churn(const StoreSpec& store, const Settings& s, Shared& ledger, Clock:
           const bool listed = std::find(names.begin(), names.end(), rec.name) != names.end();
           if (rec.state == ChurnRecord::kLive && !listed)
             record_violation(c, store.kind + ": live dataset " + rec.name + " missing from list_datasets");
-          if (rec.state == ChurnRecord::kDeleted && listed)
+          if ((rec.state == ChurnRecord::kDeleted || rec.state == ChurnRecord::kRemoved) && listed)
             record_violation(c, store.kind + ": deleted dataset " + rec.name + " listed again");
         }
       } catch (...) {
@@ -443,7 +448,8 @@ ChurnFindings verify_churn(const StoreSpec& store, const Settings& s, Shared& le
   ChurnFindings out;
   auto note = [&](long& counter, const std::string& what) {
     ++counter;
-    if (out.first.empty()) out.first = what;
+    std::string& first = &counter == &out.leftovers ? out.leftover : out.first;
+    if (first.empty()) first = what;
   };
   const auto give_up = Clock::now() + patience;
   std::optional<Connection> con;
@@ -479,20 +485,21 @@ ChurnFindings verify_churn(const StoreSpec& store, const Settings& s, Shared& le
         ++out.live_ok;
       }
       if (!retry(kDelete, [&] { con->del_dataset(rec.name); })) rec.state = ChurnRecord::kDeleted;
-    } else if (rec.state == ChurnRecord::kDeleted) {
+    } else if (rec.state == ChurnRecord::kDeleted || rec.state == ChurnRecord::kRemoved) {
       bool present = false;
       if (retry(kList, [&] { present = con->has_dataset(rec.name); }))
         note(out.leftovers, store.kind + ": cannot tell whether deleted dataset " + rec.name + " exists");
       else if (present)
         note(out.resurrected, store.kind + ": deleted dataset " + rec.name + " exists again");
       else
-        ++out.deleted_ok;
+        ++(rec.state == ChurnRecord::kDeleted ? out.deleted_ok : out.unknown_removed);
     } else {
       std::exception_ptr e = retry(kDelete, [&] { con->del_dataset(rec.name); });
       if (!e || is_dataset_not_found(e)) {
         ++out.unknown_removed;
       } else {
-        ++out.leftovers;
+        note(out.leftovers, store.kind + ": dataset " + rec.name + " of a failed operation cannot be removed: " +
+                                error_kind_name(classify(e)));
       }
     }
   }
@@ -523,6 +530,41 @@ bool probe(const StoreSpec& store, const Settings& s, Shared& ledger, int attemp
     } catch (...) {
     }
     return false;
+  }
+}
+
+void sabotage_shared(const StoreSpec& store, const Settings& s, Shared& ledger, bool stale, bool torn) {
+  const testing::BoxPlan plan = shared_plan(store, s);
+  BoxSlot* slots = ledger.boxes[store.index];
+  Connection con(store.config);
+  con.connect();
+  Dataset ds = con.get_dataset(shared_name(s));
+  auto set_first = [&](std::size_t b, std::uint64_t seq) {
+    const Shape& at = plan.boxes[b].start;
+    NdArray one(DType::of<std::int64_t>(), {1, 1, 1});
+    one.values<std::int64_t>()[0] = encode(seq, plan.flat(at[0], at[1], at[2]));
+    ds.write({slice(at[0], at[0] + 1), slice(at[1], at[1] + 1), slice(at[2], at[2] + 1)}, one);
+  };
+  auto size = [&](std::size_t b) {
+    const Box& box = plan.boxes[b];
+    return box.count[0] * box.count[1] * box.count[2];
+  };
+  // The stale element is a box of its own, so that it is lost and not torn.
+  std::size_t newest = plan.boxes.size();
+  for (std::size_t b = 0; b < plan.boxes.size(); ++b)
+    if (size(b) == 1 && (newest == plan.boxes.size() || slots[b].acked.load() > slots[newest].acked.load()))
+      newest = b;
+  if (newest == plan.boxes.size()) throw std::logic_error("no one-element box in the plan");
+  if (stale && slots[newest].acked.load() >= 2) set_first(newest, slots[newest].acked.load() - 1);
+  if (!torn) return;
+  for (std::size_t b = 0; b < plan.boxes.size(); ++b) {
+    const Box& box = plan.boxes[b];
+    bool one_chunk = size(b) >= 2;
+    for (std::size_t d = 0; d < 3; ++d)
+      one_chunk = one_chunk && box.start[d] / plan.chunks[d] == (box.start[d] + box.count[d] - 1) / plan.chunks[d];
+    if (!one_chunk) continue;
+    set_first(b, slots[b].attempted.fetch_add(1) + 1);
+    return;
   }
 }
 

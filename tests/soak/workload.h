@@ -63,7 +63,7 @@ void run_reader(const StoreSpec& store, const Settings& s, Shared& ledger, Clock
 struct Findings {
   long elements = 0;
   long lost = 0;       // an acked write is not there (fill or older seq)
-  long torn = 0;       // a box's elements within one chunk from different writes
+  long torn = 0;       // (box, chunk) pairs whose elements come from different writes
   long misplaced = 0;  // a value that belongs to another element, or garbage
   long phantom = 0;    // a seq never attempted
   long unacked = 0;    // a failed or killed write that did land (allowed)
@@ -91,7 +91,9 @@ struct ChurnRecord {
   Shape shape, chunks;
   std::int64_t fill = 0;
   std::uint64_t content = 0;  // seed of the element values
-  enum State { kLive, kDeleted, kUnknown } state = kLive;
+  // kUnknown: its create, copy or delete failed, so it may exist, wholly or
+  // partly; kRemoved: a kUnknown one deleted (or found absent) later.
+  enum State { kLive, kDeleted, kUnknown, kRemoved } state = kLive;
 };
 struct ChurnLog {
   std::vector<ChurnRecord> records;
@@ -109,7 +111,8 @@ struct ChurnFindings {
   long lost = 0;       // a live (acked) dataset missing or with other content
   long resurrected = 0;  // an acked delete undone
   long leftovers = 0;  // unknown datasets that could not be removed
-  std::string first;
+  std::string first;     // the first lost or resurrected dataset
+  std::string leftover;  // the first leftover
 };
 // Final check of the churn datasets; removes the live and unknown ones.
 ChurnFindings verify_churn(const StoreSpec& store, const Settings& s, Shared& ledger,
@@ -118,6 +121,12 @@ ChurnFindings verify_churn(const StoreSpec& store, const Settings& s, Shared& le
 // A tiny dataset created, partly written, read back and deleted: true when
 // all of it worked and read back right (failures are counted as kProbe).
 bool probe(const StoreSpec& store, const Settings& s, Shared& ledger, int attempt);
+
+// Controls of the final check: changes the shared dataset the way a lost
+// write (`stale`: one element of an acked box set back to the box's previous
+// write) or a torn one (`torn`: one element of a box inside one chunk set to
+// a newer attempted write than its neighbours) would, so the check must fail.
+void sabotage_shared(const StoreSpec& store, const Settings& s, Shared& ledger, bool stale, bool torn);
 
 // Deletes the shared dataset (end of the run).
 void remove_shared(const StoreSpec& store, const Settings& s);
