@@ -425,7 +425,7 @@ int parent_main(Args a) {
     const Findings& f = shared[i];
     const StoreCounters& c = ledger->stores[stores[i].index];
     std::printf("  %-5s %ld elements: lost %ld, torn %ld, misplaced %ld, phantom %ld; unacked writes landed in %ld elements; "
-                "live-read violations %llu\n",
+                "wrong data seen while running %llu\n",
                 stores[i].kind.c_str(), f.elements, f.lost, f.torn, f.misplaced, f.phantom, f.unacked,
                 static_cast<unsigned long long>(c.violations.load()));
     if (!f.ok()) std::printf("        FAIL: %s\n", f.first.c_str());

@@ -334,7 +334,26 @@ void run_churn(const StoreSpec& store, const Settings& s, Shared& ledger, Clock:
       if (log.records[i].state == ChurnRecord::kLive) out.push_back(i);
     return out;
   };
-  auto fresh_name = [&] { return s.prefix + "-c" + std::to_string(log.records.size()); };
+  auto fresh_name = [&] { return s.prefix + "-c" + std::to_string(log.next_id++); };
+  auto gone = [](const ChurnRecord& r) {
+    return r.state == ChurnRecord::kDeleted || r.state == ChurnRecord::kRemoved;
+  };
+  // Checks the oldest deleted datasets absent and drops them, keeping 64.
+  auto forget = [&] {
+    while (std::count_if(log.records.begin(), log.records.end(), gone) > 64) {
+      const auto oldest = std::find_if(log.records.begin(), log.records.end(), gone);
+      try {
+        if (con->has_dataset(oldest->name))
+          record_violation(c, store.kind + ": deleted dataset " + oldest->name + " exists again");
+        c.ok[kList].fetch_add(1);
+      } catch (...) {
+        record_failure(c, kList, std::current_exception());
+        return;
+      }
+      ++(oldest->state == ChurnRecord::kDeleted ? log.forgotten_deleted : log.forgotten_removed);
+      log.records.erase(oldest);
+    }
+  };
   for (long round = 0; Clock::now() < end; ++round) {
     const std::vector<std::size_t> alive = live();
     const int r = static_cast<int>(rng() % 100);
@@ -418,7 +437,7 @@ void run_churn(const StoreSpec& store, const Settings& s, Shared& ledger, Clock:
           const bool listed = std::find(names.begin(), names.end(), rec.name) != names.end();
           if (rec.state == ChurnRecord::kLive && !listed)
             record_violation(c, store.kind + ": live dataset " + rec.name + " missing from list_datasets");
-          if ((rec.state == ChurnRecord::kDeleted || rec.state == ChurnRecord::kRemoved) && listed)
+          if (gone(rec) && listed)
             record_violation(c, store.kind + ": deleted dataset " + rec.name + " listed again");
         }
       } catch (...) {
@@ -437,6 +456,7 @@ void run_churn(const StoreSpec& store, const Settings& s, Shared& ledger, Clock:
         record_failure(c, kRead, std::current_exception());
       }
     }
+    forget();
     pause_ms(10 * s.pace_ms);
   }
 }
@@ -446,6 +466,8 @@ ChurnFindings verify_churn(const StoreSpec& store, const Settings& s, Shared& le
   (void)s;
   StoreCounters& c = ledger.stores[store.index];
   ChurnFindings out;
+  out.deleted_ok = log.forgotten_deleted;
+  out.unknown_removed = log.forgotten_removed;
   auto note = [&](long& counter, const std::string& what) {
     ++counter;
     std::string& first = &counter == &out.leftovers ? out.leftover : out.first;

@@ -95,8 +95,12 @@ struct ChurnRecord {
   // partly; kRemoved: a kUnknown one deleted (or found absent) later.
   enum State { kLive, kDeleted, kUnknown, kRemoved } state = kLive;
 };
+// The datasets of one churn loop. Deleted ones are checked (absent) and
+// forgotten once more than 64 are kept, so memory stays flat.
 struct ChurnLog {
   std::vector<ChurnRecord> records;
+  long next_id = 0;
+  long forgotten_deleted = 0, forgotten_removed = 0;  // checked absent, then dropped
 };
 
 // Creates (with data), copies, deletes, lists and re-reads small datasets
