@@ -37,6 +37,7 @@
 #include "dosna/connection.h"
 #include "dosna/errors.h"
 #include "dosna/registry.h"
+#include "support/box_plan.h"
 #include "support/stores.h"
 
 extern char** environ;
@@ -51,67 +52,17 @@ double env_double(const char* name, double fallback) {
   return v && *v ? std::atof(v) : fallback;
 }
 
-struct Box {
-  Shape start, count;
-};
-
-// The dataset and its partition into boxes, each owned by one writer. The
-// same seed gives the same plan in every process.
-struct Plan {
-  Shape shape{24, 30, 20};
-  Shape chunks{8, 10, 7};
-  std::vector<Box> boxes;
-  std::vector<int> owner;
-
-  Plan(std::uint64_t seed, int writers) {
-    std::mt19937_64 rng(seed);
-    std::vector<std::vector<std::int64_t>> cuts(shape.size());
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-      std::int64_t at = 0;
-      cuts[d].push_back(0);
-      while (at < shape[d]) {
-        at = std::min(shape[d], at + 1 + static_cast<std::int64_t>(rng() % 4));
-        cuts[d].push_back(at);
-      }
-    }
-    for (std::size_t i = 0; i + 1 < cuts[0].size(); ++i)
-      for (std::size_t j = 0; j + 1 < cuts[1].size(); ++j)
-        for (std::size_t k = 0; k + 1 < cuts[2].size(); ++k) {
-          Box b;
-          b.start = {cuts[0][i], cuts[1][j], cuts[2][k]};
-          b.count = {cuts[0][i + 1] - cuts[0][i], cuts[1][j + 1] - cuts[1][j],
-                     cuts[2][k + 1] - cuts[2][k]};
-          boxes.push_back(std::move(b));
-          owner.push_back(static_cast<int>(rng() % static_cast<std::uint64_t>(writers)));
-        }
-  }
-
-  std::int64_t flat(std::int64_t i, std::int64_t j, std::int64_t k) const {
-    return (i * shape[1] + j) * shape[2] + k;
-  }
+// The dataset and its partition into boxes, each owned by one writer; element
+// values encode (pass, element).
+struct Plan : testing::BoxPlan {
+  Plan(std::uint64_t seed, int writers) : BoxPlan({24, 30, 20}, {8, 10, 7}, seed, writers) {}
 
   static std::int64_t value(int pass, std::int64_t flat) {
     return (static_cast<std::int64_t>(pass + 1) << 32) | (flat + 1);
   }
 
   NdArray values(std::size_t box, int pass) const {
-    const Box& b = boxes[box];
-    NdArray a(DType::of<std::int64_t>(), b.count);
-    auto v = a.values<std::int64_t>();
-    std::size_t n = 0;
-    for (std::int64_t i = 0; i < b.count[0]; ++i)
-      for (std::int64_t j = 0; j < b.count[1]; ++j)
-        for (std::int64_t k = 0; k < b.count[2]; ++k)
-          v[n++] = value(pass, flat(b.start[0] + i, b.start[1] + j, b.start[2] + k));
-    return a;
-  }
-
-  Selection selection(std::size_t box) const {
-    const Box& b = boxes[box];
-    std::vector<IndexItem> items;
-    for (std::size_t d = 0; d < b.start.size(); ++d)
-      items.emplace_back(slice(b.start[d], b.start[d] + b.count[d]));
-    return Selection(std::move(items));
+    return BoxPlan::values(box, [pass](std::int64_t f) { return value(pass, f); });
   }
 };
 
@@ -210,20 +161,14 @@ struct Outcome {
 };
 
 Outcome verify(const Plan& plan, Dataset ds, const std::vector<Acked>& acked) {
-  std::vector<std::int64_t> expected(static_cast<std::size_t>(plan.shape[0] * plan.shape[1] *
-                                                              plan.shape[2]),
-                                     0);
+  std::vector<std::int64_t> expected(static_cast<std::size_t>(plan.size()), 0);
   Outcome out;
   for (const Acked& a : acked) {
     out.writes += a.writes;
     for (auto [b, pass] : a.last_pass) {
-      const Box& box = plan.boxes[b];
-      for (std::int64_t i = 0; i < box.count[0]; ++i)
-        for (std::int64_t j = 0; j < box.count[1]; ++j)
-          for (std::int64_t k = 0; k < box.count[2]; ++k) {
-            const std::int64_t f = plan.flat(box.start[0] + i, box.start[1] + j, box.start[2] + k);
-            expected[static_cast<std::size_t>(f)] = Plan::value(pass, f);
-          }
+      plan.for_each(b, [&, pass = pass](std::int64_t f) {
+        expected[static_cast<std::size_t>(f)] = Plan::value(pass, f);
+      });
     }
   }
   const NdArray back = ds.read();

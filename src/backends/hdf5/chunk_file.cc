@@ -158,14 +158,9 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
   out.payload = nbytes;
 
   auto guard = lock();
-  Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, context);
-  check(H5Pset_fapl_core(fapl.get(), 1 << 20, false), context);
-  // The core driver keeps the file in memory; the name only has to be unique
-  // among the files this process has open.
   const std::string name = "dosna-chunk-template-" + std::to_string(::getpid()) + "-" +
                            std::to_string(serial++) + ".h5";
-  Handle file = own(H5Fcreate(name.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose,
-                    context);
+  Handle file = create_in_memory(name, context);
   {
     Handle type = file_type(meta.dtype);
     std::vector<hsize_t> dims(meta.chunk_size.begin(), meta.chunk_size.end());
@@ -183,14 +178,8 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
                       H5Dclose, context);
     const haddr_t offset = H5Dget_offset(data.get());
     if (offset == HADDR_UNDEF) throw IoError(context + ": no data offset");
-    check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), context);
-    const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
-    if (size < 0) check(-1, context);
-    if (static_cast<std::size_t>(size) < offset + nbytes) {
-      throw IoError(context + ": file image smaller than its data");
-    }
-    std::vector<std::byte> image(static_cast<std::size_t>(size));
-    if (H5Fget_file_image(file.get(), image.data(), image.size()) < 0) check(-1, context);
+    const std::vector<std::byte> image = file_image(file.get(), context);
+    if (image.size() < offset + nbytes) throw IoError(context + ": file image smaller than its data");
     out.head.assign(image.begin(), image.begin() + static_cast<std::ptrdiff_t>(offset));
     out.tail.assign(image.begin() + static_cast<std::ptrdiff_t>(offset + nbytes), image.end());
   }
@@ -339,6 +328,13 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
     dst += r.length;
   }
   return buffer;
+}
+
+void write_file(const std::string& path, std::span<const std::byte> bytes, std::string_view dataset) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (fd.get() < 0) throw_errno(dataset, "cannot create " + path, errno);
+  write_all(fd.get(), {{const_cast<std::byte*>(bytes.data()), bytes.size()}}, dataset, path);
+  if (::close(fd.release()) != 0) throw_errno(dataset, "cannot close " + path, errno);
 }
 
 void write_chunk_file(const std::string& dir, const std::string& file_name,

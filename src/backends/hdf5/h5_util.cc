@@ -51,6 +51,21 @@ std::string last_error() {
   return out;
 }
 
+Handle create_in_memory(const std::string& name, std::string_view context) {
+  Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, context);
+  check(H5Pset_fapl_core(fapl.get(), 1 << 16, false), context);
+  return own(H5Fcreate(name.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose, context);
+}
+
+std::vector<std::byte> file_image(hid_t file, std::string_view context) {
+  check(H5Fflush(file, H5F_SCOPE_LOCAL), context);
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size < 0) check(-1, context);
+  std::vector<std::byte> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(file, image.data(), image.size()) < 0) check(-1, context);
+  return image;
+}
+
 void check(herr_t status, std::string_view context) {
   if (status < 0) {
     std::string detail = last_error();

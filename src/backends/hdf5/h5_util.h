@@ -5,9 +5,11 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dosna/dtype.h"
 
@@ -56,6 +58,15 @@ std::string last_error();
 void check(herr_t status, std::string_view context);
 // Wraps a new handle; throws IoError "<context>: ..." when `id` < 0.
 Handle own(hid_t id, Handle::Closer closer, std::string_view context);
+
+// Creates the HDF5 file `name` in memory only (core driver, no backing
+// store): nothing done to it touches the disk, so a full disk cannot leave
+// HDF5 holding a file it failed to close (which crashes the library's exit
+// handler). `name` must be unique among the files this process has open.
+// Call under lock(); throws IoError "<context>: ...".
+Handle create_in_memory(const std::string& name, std::string_view context);
+// The bytes of an open file, flushed first. Call under lock().
+std::vector<std::byte> file_image(hid_t file, std::string_view context);
 
 // The on-disk (little-endian) HDF5 type h5py uses for `dtype`: IEEE floats,
 // STD integers, an int8 enum {FALSE=0, TRUE=1} for bool, and a compound

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/hdf5/chunk_file.h"
 #include "backends/hdf5/h5_util.h"
 #include "dosna/errors.h"
 
@@ -148,9 +149,10 @@ void write_metadata_file(const std::string& path, const DatasetMeta& meta,
                          std::string_view dataset) {
   const std::string context = "hdf5 backend: dataset '" + std::string(dataset) +
                               "': cannot write " + path;
+  // Built in memory and written with plain syscalls: HDF5 never writes to
+  // the disk, so ENOSPC is an IoError of write() and nothing more.
   auto guard = lock();
-  Handle file = own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                    context);
+  Handle file = create_in_memory(path, context);
   Handle root = own(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, context);
   write_ints(root.get(), "shape", meta.shape, dataset);
   write_string(root.get(), "dtype", meta.dtype.str(), dataset);
@@ -167,7 +169,10 @@ void write_metadata_file(const std::string& path, const DatasetMeta& meta,
   write_ints(root.get(), "chunk_grid", meta.chunk_grid(), dataset);
   write_ints(root.get(), "chunk_size", meta.chunk_size, dataset);
   root.reset();
+  const std::vector<std::byte> image = file_image(file.get(), context);
   check(H5Fclose(file.release()), context);
+  guard.unlock();
+  write_file(path, image, dataset);
 }
 
 DatasetMeta read_metadata_file(const std::string& path, std::string_view dataset) {
