@@ -121,6 +121,8 @@ wait_for() {  # file pattern count
     sleep 0.05
   done
 }
+: >"$D/stress-kill.log"
+: >"$D/conv-kill.log"
 mpi -n 3 "$BIN/dosna_mpi_tests" --backend=s3 --gtest_filter='MpiData.RanksWriteInterleaved*' \
   --gtest_repeat=$REPEAT >"$D/stress-kill.log" 2>&1 &
 stress_pid=$!
