@@ -24,6 +24,8 @@ PACKAGES=(
   libpng-dev
   # local services for the ceph / s3 suites
   ceph-mon ceph-osd ceph-common radosgw
+  # the test hosts of scripts/test-hosts.sh (ip netns, unshare)
+  iproute2 util-linux
 )
 
 missing=()

@@ -15,6 +15,13 @@
 # pool (and an S3 request) succeeded; otherwise it prints the daemon log tails,
 # stops what it started and fails. Every command is idempotent. Nothing is
 # written outside DIR; no systemd, no /etc/ceph.
+#
+# Sourced (`. local-services.sh`) it only defines its functions, so another
+# script can build a cluster of another shape from the same pieces
+# (scripts/test-hosts.sh: one OSD per network namespace). Such a script calls
+# ls_init_dir DIR, sets the conf knobs below, may redefine ls_run to place each
+# daemon on its host, and composes make_keys / make_mon / make_osd /
+# create_pools_and_probe / make_rgw.
 set -uo pipefail
 
 PY=/usr/bin/python3
@@ -23,25 +30,39 @@ die() { echo "local-services: $*" >&2; exit 1; }
 log() { [ -n "${LS_QUIET:-}" ] || echo "local-services: $*" >&2; }
 
 usage() {
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,16p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
-[ $# -ge 2 ] || usage
-CMD=$1
-DIR=$2
-shift 2
-case "$CMD" in
-  start|osd-start|rgw-start|status) [ -d "$DIR" ] || mkdir -p "$DIR" || die "cannot create $DIR" ;;
-esac
-if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); fi
-CONF=$DIR/ceph.conf
-PIDS=$DIR/pids
-# Every ceph tool run from here reads this cluster's conf, never the caller's
-# (a caller that sourced another cluster's env.sh has CEPH_CONF set).
-unset CEPH_ARGS
-export CEPH_CONF=$CONF
-STATE=$DIR/state.env
+# Points DIR, CONF, PIDS and STATE at the cluster directory DIR (made absolute
+# when it exists).
+ls_init_dir() {  # dir
+  DIR=$1
+  if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); fi
+  CONF=$DIR/ceph.conf
+  PIDS=$DIR/pids
+  # Every ceph tool run from here reads this cluster's conf, never the caller's
+  # (a caller that sourced another cluster's env.sh has CEPH_CONF set).
+  unset CEPH_ARGS
+  export CEPH_CONF=$CONF
+  STATE=$DIR/state.env
+}
+
+# Runs a command where daemon NAME (mon.a, osd.ID, rgw) or a cluster client
+# (client) lives. Here that is this host; a caller may redefine it.
+ls_run() {  # name cmd...
+  shift
+  "$@"
+}
+
+# Conf knobs (defaults: everything on loopback, one OSD).
+ADDR=127.0.0.1            # address of the mon and radosgw
+NETWORK=127.0.0.0/8       # public network
+BIND_GLOBAL=1             # 1: every daemon binds ADDR (public/cluster addr in [global])
+POOL_SIZE=1               # osd pool default size (min size is 1)
+CHOOSELEAF=0              # 0: failure domain osd, 1: host
+CONF_GLOBAL_EXTRA=""      # lines appended to [global]
+CONF_SECTIONS_EXTRA=""    # sections appended to the conf
 
 # ---------------------------------------------------------------- processes
 # A PID counts as ours and alive only if its cmdline mentions DIR/ (zombies
@@ -139,24 +160,31 @@ print(" ".join(map(str, out)))
 EOF
 }
 
-port_free() {
-  "$PY" -c 'import socket,sys
+# Whether TCP port P is free on ADDR where radosgw runs.
+port_free() {  # port
+  ls_run rgw "$PY" -c 'import socket,sys
 s=socket.socket()
 s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
-try: s.bind(("127.0.0.1",int(sys.argv[1])))
-except OSError: sys.exit(1)' "$1"
+try: s.bind((sys.argv[1],int(sys.argv[2])))
+except OSError: sys.exit(1)' "$ADDR" "$1"
 }
 
 # ---------------------------------------------------------------- config
 write_conf() {
+  local bind="" osd_pool_size_one=""
+  if [ "$BIND_GLOBAL" = 1 ]; then
+    bind="public addr = $ADDR
+cluster addr = $ADDR"
+  fi
+  [ "$POOL_SIZE" = 1 ] && osd_pool_size_one="mon allow pool size one = true
+mon warn on pool no redundancy = false"
   cat >"$CONF" <<EOF
 [global]
 fsid = $FSID
-mon host = [v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_PORT1]
+mon host = [v2:$ADDR:$MON_PORT,v1:$ADDR:$MON_PORT1]
 mon initial members = a
-public addr = 127.0.0.1
-cluster addr = 127.0.0.1
-public network = 127.0.0.0/8
+$bind
+public network = $NETWORK
 auth cluster required = cephx
 auth service required = cephx
 auth client required = cephx
@@ -167,20 +195,20 @@ crash dir = $DIR/crash
 log file = $DIR/log/\$name.log
 pid file = $DIR/run/\$name.pid
 admin socket = $DIR/run/\$name.asok
-osd pool default size = 1
+osd pool default size = $POOL_SIZE
 osd pool default min size = 1
-mon allow pool size one = true
+$osd_pool_size_one
 mon allow pool delete = true
-osd crush chooseleaf type = 0
+osd crush chooseleaf type = $CHOOSELEAF
 osd pool default pg num = 8
 osd pool default pgp num = 8
 osd pool default pg autoscale mode = off
 mon max pg per osd = 1000
-mon warn on pool no redundancy = false
 mon mgr mkfs grace = 31536000
 mon data avail warn = 2
 mon data avail crit = 1
 ms bind ipv6 = false
+$CONF_GLOBAL_EXTRA
 
 [mon]
 mon data = $DIR/mon/ceph-\$id
@@ -202,11 +230,12 @@ admin socket =
 log file =
 
 [client.rgw.local]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
+rgw frontends = beast endpoint=$ADDR:$RGW_PORT tcp_nodelay=1
 rgw thread pool size = 64
 admin socket = $DIR/run/\$name.asok
 log file = $DIR/log/\$name.log
 rgw data = $DIR/rgw
+$CONF_SECTIONS_EXTRA
 EOF
 }
 
@@ -238,7 +267,7 @@ EOF
     echo "export CEPH_CONF=$DIR/ceph.conf"
     echo "export DOSNA_CEPH_POOL=$POOL"
     if [ "$WITH_RGW" = 1 ]; then
-      echo "export DOSNA_S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
+      echo "export DOSNA_S3_ENDPOINT=http://$ADDR:$RGW_PORT"
       echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
       echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
       echo "export AWS_DEFAULT_REGION=us-east-1"
@@ -250,34 +279,34 @@ EOF
 
 # ---------------------------------------------------------------- daemons
 start_mon() {
-  ceph-mon -c "$CONF" -i a >>"$DIR/log/mon.a.out" 2>&1 || return 1
+  ls_run mon.a ceph-mon -c "$CONF" -i a >>"$DIR/log/mon.a.out" 2>&1 || return 1
   local pid
   pid=$(wait_pidfile "$DIR/run/mon.a.pid" 15) || return 1
   record_pid mon.a "$pid"
 }
 
-start_osd() {
-  rm -f "$DIR/run/osd.0.pid"
-  ceph-osd -c "$CONF" -i 0 >>"$DIR/log/osd.0.out" 2>&1 || return 1
-  local pid
-  pid=$(wait_pidfile "$DIR/run/osd.0.pid" 30) || return 1
-  record_pid osd.0 "$pid"
+start_osd() {  # [id]
+  local id=${1:-0} pid
+  rm -f "$DIR/run/osd.$id.pid"
+  ls_run "osd.$id" ceph-osd -c "$CONF" -i "$id" >>"$DIR/log/osd.$id.out" 2>&1 || return 1
+  pid=$(wait_pidfile "$DIR/run/osd.$id.pid" 30) || return 1
+  record_pid "osd.$id" "$pid"
 }
 
 # Waits until the OSD reports itself active with its PGs loaded. A memstore
 # OSD that went down without unmounting comes back with no PGs: report it.
-wait_osd_active() {  # timeout_s
-  local t=$1 i=0 out
+wait_osd_active() {  # timeout_s [id]
+  local t=$1 id=${2:-0} i=0 out
   while [ $i -lt $((t * 10)) ]; do
-    out=$(ceph --admin-daemon "$DIR/run/osd.0.asok" status 2>/dev/null || true)
+    out=$(ceph --admin-daemon "$DIR/run/osd.$id.asok" status 2>/dev/null || true)
     if echo "$out" | grep -q '"state": "active"'; then
       if echo "$out" | grep -q '"num_pgs": 0,'; then
-        echo "osd.0 is active but has no PGs (a memstore OSD that was not stopped cleanly loses its data; use --objectstore bluestore for kill tests)" >&2
+        echo "osd.$id is active but has no PGs (a memstore OSD that was not stopped cleanly loses its data; use --objectstore bluestore for kill tests)" >&2
         return 1
       fi
       return 0
     fi
-    alive "$(pid_of osd.0)" || return 1
+    alive "$(pid_of "osd.$id")" || return 1
     sleep 0.1; i=$((i + 1))
   done
   return 1
@@ -285,20 +314,20 @@ wait_osd_active() {  # timeout_s
 
 start_rgw() {
   rm -f "$DIR/run/client.rgw.local.pid"
-  radosgw -c "$CONF" -n client.rgw.local >>"$DIR/log/client.rgw.local.out" 2>&1 || return 1
+  ls_run rgw radosgw -c "$CONF" -n client.rgw.local >>"$DIR/log/client.rgw.local.out" 2>&1 || return 1
   local pid
   pid=$(wait_pidfile "$DIR/run/client.rgw.local.pid" 30) || return 1
   record_pid rgw "$pid"
 }
 
 wait_rgw() {  # timeout_s
-  "$PY" - "$RGW_PORT" "$1" <<'EOF'
+  ls_run client "$PY" - "$ADDR" "$RGW_PORT" "$1" <<'EOF'
 import sys, time, urllib.request
-port, timeout = int(sys.argv[1]), float(sys.argv[2])
+addr, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 end = time.time() + timeout
 while time.time() < end:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+        with urllib.request.urlopen(f"http://{addr}:{port}/", timeout=2) as r:
             if r.status == 200:
                 sys.exit(0)
     except Exception:
@@ -313,7 +342,7 @@ EOF
 create_pools_and_probe() {
   local rgw_pools=""
   [ "$WITH_RGW" = 1 ] && rgw_pools=".rgw.root default.rgw.log default.rgw.control default.rgw.meta default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec"
-  CEPH_CONF=$CONF "$PY" - "$POOL" $rgw_pools <<'EOF'
+  CEPH_CONF=$CONF ls_run client "$PY" - "$POOL" $rgw_pools <<'EOF'
 import json, os, sys, threading, time
 import rados
 
@@ -360,6 +389,67 @@ sys.exit(1)
 EOF
 }
 
+# ---------------------------------------------------------------- building blocks
+# Each one fails through fail_start (log tails, stop what runs, return 1).
+
+# Keys: one keyring for mon., client.admin and client.rgw.local; the mon's
+# mkfs imports all of them into its auth database.
+make_keys() {
+  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null &&
+  ceph-authtool "$DIR/keyring" --gen-key -n client.admin \
+    --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *' >/dev/null &&
+  ceph-authtool "$DIR/keyring" --gen-key -n client.rgw.local \
+    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null ||
+    { fail_start "ceph-authtool failed"; return 1; }
+  chmod 600 "$DIR/keyring"
+}
+
+# Monitor a at ADDR: monmap, mkfs, start.
+make_mon() {
+  monmaptool --create --fsid "$FSID" \
+    --addv a "[v2:$ADDR:$MON_PORT,v1:$ADDR:$MON_PORT1]" "$DIR/monmap" >/dev/null ||
+    { fail_start "monmaptool failed"; return 1; }
+  ls_run mon.a ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" \
+    >>"$DIR/log/mon.a.out" 2>&1 || { fail_start "ceph-mon --mkfs failed"; return 1; }
+  start_mon || { fail_start "ceph-mon did not start"; return 1; }
+}
+
+# OSD ID with UUID: registered with the monitor, its key and store made, started.
+make_osd() {  # id uuid
+  local id=$1 uuid=$2 osd_key osd_id
+  mkdir -p "$DIR/osd/ceph-$id"
+  osd_key=$(ceph-authtool --gen-print-key) || { fail_start "ceph-authtool --gen-print-key failed"; return 1; }
+  osd_id=$(echo "{\"cephx_secret\": \"$osd_key\"}" |
+           ls_run client timeout 30 ceph -c "$CONF" --connect-timeout 20 osd new "$uuid" -i - 2>>"$DIR/log/ceph-cli.out") ||
+    { fail_start "ceph osd new failed (is the monitor answering?)"; return 1; }
+  [ "$osd_id" = "$id" ] || { fail_start "expected osd id $id, got '$osd_id'"; return 1; }
+  printf '[osd.%s]\n\tkey = %s\n' "$id" "$osd_key" >"$DIR/osd/ceph-$id/keyring"
+  chmod 600 "$DIR/osd/ceph-$id/keyring"
+  ls_run "osd.$id" ceph-osd -c "$CONF" -i "$id" --mkfs --osd-uuid "$uuid" >>"$DIR/log/osd.$id.out" 2>&1 ||
+    { fail_start "ceph-osd --mkfs failed"; return 1; }
+  start_osd "$id" || { fail_start "ceph-osd did not start"; return 1; }
+}
+
+# radosgw at ADDR:RGW_PORT with an S3 user whose fresh keys land in
+# ACCESS_KEY / SECRET_KEY.
+make_rgw() {
+  ACCESS_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_uppercase+string.digits; print("".join(secrets.choice(a) for _ in range(20)))')
+  SECRET_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(40)))')
+  port_free "$RGW_PORT" || { fail_start "port $RGW_PORT already in use"; return 1; }
+  start_rgw || { fail_start "radosgw did not start"; return 1; }
+  ls_run client timeout 60 radosgw-admin -c "$CONF" user create --uid dosna --display-name DosNa \
+    --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >/dev/null 2>>"$DIR/log/radosgw-admin.out" ||
+    { fail_start "radosgw-admin user create failed"; return 1; }
+  wait_rgw 30 || { fail_start "radosgw did not answer on $ADDR:$RGW_PORT"; return 1; }
+}
+
+fail_start() {
+  echo "local-services: start failed: $*" >&2
+  log_tails
+  cmd_stop
+  return 1
+}
+
 # ---------------------------------------------------------------- commands
 running() {
   local n
@@ -401,58 +491,15 @@ cmd_start() {
   write_conf
   write_state
 
-  # Keys: one keyring for mon., client.admin and client.rgw.local; the mon's
-  # mkfs imports all of them into its auth database.
-  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null &&
-  ceph-authtool "$DIR/keyring" --gen-key -n client.admin \
-    --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *' >/dev/null &&
-  ceph-authtool "$DIR/keyring" --gen-key -n client.rgw.local \
-    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null ||
-    { fail_start "ceph-authtool failed"; return 1; }
-  chmod 600 "$DIR/keyring"
-
-  monmaptool --create --fsid "$FSID" \
-    --addv a "[v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_PORT1]" "$DIR/monmap" >/dev/null ||
-    { fail_start "monmaptool failed"; return 1; }
-  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" \
-    >>"$DIR/log/mon.a.out" 2>&1 || { fail_start "ceph-mon --mkfs failed"; return 1; }
-  start_mon || { fail_start "ceph-mon did not start"; return 1; }
-
-  local osd_key osd_id
-  osd_key=$(ceph-authtool --gen-print-key) || { fail_start "ceph-authtool --gen-print-key failed"; return 1; }
-  osd_id=$(echo "{\"cephx_secret\": \"$osd_key\"}" |
-           timeout 30 ceph -c "$CONF" --connect-timeout 20 osd new "$OSD_UUID" -i - 2>>"$DIR/log/ceph-cli.out") ||
-    { fail_start "ceph osd new failed (is the monitor answering?)"; return 1; }
-  [ "$osd_id" = 0 ] || { fail_start "expected osd id 0, got '$osd_id'"; return 1; }
-  printf '[osd.0]\n\tkey = %s\n' "$osd_key" >"$DIR/osd/ceph-0/keyring"
-  chmod 600 "$DIR/osd/ceph-0/keyring"
-  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >>"$DIR/log/osd.0.out" 2>&1 ||
-    { fail_start "ceph-osd --mkfs failed"; return 1; }
-  start_osd || { fail_start "ceph-osd did not start"; return 1; }
-
+  make_keys || return 1
+  make_mon || return 1
+  make_osd 0 "$OSD_UUID" || return 1
   create_pools_and_probe 2>>"$DIR/log/pools.out" ||
     { fail_start "pool creation / probe put-get failed: $(tail -n 3 "$DIR/log/pools.out")"; return 1; }
-
   ACCESS_KEY=""; SECRET_KEY=""
-  if [ "$WITH_RGW" = 1 ]; then
-    ACCESS_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_uppercase+string.digits; print("".join(secrets.choice(a) for _ in range(20)))')
-    SECRET_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(40)))')
-    port_free "$RGW_PORT" || { fail_start "port $RGW_PORT already in use"; return 1; }
-    start_rgw || { fail_start "radosgw did not start"; return 1; }
-    timeout 60 radosgw-admin -c "$CONF" user create --uid dosna --display-name DosNa \
-      --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >/dev/null 2>>"$DIR/log/radosgw-admin.out" ||
-      { fail_start "radosgw-admin user create failed"; return 1; }
-    wait_rgw 30 || { fail_start "radosgw did not answer on 127.0.0.1:$RGW_PORT"; return 1; }
-  fi
+  if [ "$WITH_RGW" = 1 ]; then make_rgw || return 1; fi
   write_env
-  log "up in $DIR (objectstore $OBJECTSTORE, pool $POOL, mon $MON_PORT$([ "$WITH_RGW" = 1 ] && echo ", s3 http://127.0.0.1:$RGW_PORT"))"
-}
-
-fail_start() {
-  echo "local-services: start failed: $*" >&2
-  log_tails
-  cmd_stop
-  return 1
+  log "up in $DIR (objectstore $OBJECTSTORE, pool $POOL, mon $MON_PORT$([ "$WITH_RGW" = 1 ] && echo ", s3 http://$ADDR:$RGW_PORT"))"
 }
 
 load_state() {
@@ -461,12 +508,14 @@ load_state() {
   . "$STATE"
 }
 
+# Stops every recorded daemon: radosgw, the OSDs, the monitor last.
 cmd_stop() {
   [ -d "$DIR" ] || return 0
   [ -f "$PIDS" ] || return 0
   kill_daemon rgw TERM 5
   # A memstore OSD is simply discarded at stop; the fast shutdown is fine.
-  kill_daemon osd.0 TERM 15
+  local osd
+  for osd in $(awk '$1 ~ /^osd\./ { print $1 }' "$PIDS"); do kill_daemon "$osd" TERM 15; done
   kill_daemon mon.a TERM 10
   rm -f "$PIDS"
 }
@@ -504,7 +553,7 @@ cmd_rgw_start() {
   if alive "$(pid_of rgw)"; then return 0; fi
   port_free "$RGW_PORT" || die "rgw-start: port $RGW_PORT already in use"
   start_rgw || { log_tails; die "rgw-start: radosgw did not start"; }
-  wait_rgw 30 || { log_tails; die "rgw-start: radosgw did not answer on 127.0.0.1:$RGW_PORT"; }
+  wait_rgw 30 || { log_tails; die "rgw-start: radosgw did not answer on $ADDR:$RGW_PORT"; }
 }
 
 # Lists each daemon; non-zero unless every daemon of the cluster runs.
@@ -525,13 +574,24 @@ cmd_status() {
   return $rc
 }
 
-case "$CMD" in
-  start) cmd_start "$@" ;;
-  stop) cmd_stop ;;
-  osd-stop) cmd_osd_stop "$@" ;;
-  osd-start) cmd_osd_start ;;
-  rgw-stop) cmd_rgw_stop ;;
-  rgw-start) cmd_rgw_start ;;
-  status) cmd_status ;;
-  *) usage ;;
-esac
+ls_main() {
+  [ $# -ge 2 ] || usage
+  local cmd=$1
+  case "$cmd" in
+    start|osd-start|rgw-start|status) [ -d "$2" ] || mkdir -p "$2" || die "cannot create $2" ;;
+  esac
+  ls_init_dir "$2"
+  shift 2
+  case "$cmd" in
+    start) cmd_start "$@" ;;
+    stop) cmd_stop ;;
+    osd-stop) cmd_osd_stop "$@" ;;
+    osd-start) cmd_osd_start ;;
+    rgw-stop) cmd_rgw_stop ;;
+    rgw-start) cmd_rgw_start ;;
+    status) cmd_status ;;
+    *) usage ;;
+  esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then ls_main "$@"; fi

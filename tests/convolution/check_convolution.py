@@ -12,6 +12,10 @@ usage: check_convolution.py BUILD_BIN_DIR WORK_DIR [backend engine [connection [
 3. result.h5: dataset '<backend>/1', shape, attributes, the dataset of an
    earlier run kept (append); a second run with another ntest fails with a
    shape error and leaves the file intact.
+
+usage: check_convolution.py --volumes OUT_DIR N C NPROC [SIGMA]
+   checks only step 2's volumes and images of a job that ran elsewhere
+   (--save-volumes --out OUT_DIR, NPROC ranks; scripts/tests.d/hosts.sh).
 """
 import os
 import subprocess
@@ -47,7 +51,30 @@ def per_chunk(vol, c, sigma):
     return out
 
 
+# The saved input and results of a run on N^3 in C^3 chunks by NPROC ranks:
+# 3D-exact == gaussian_filter(whole volume), 3D and 1D == per chunk, images.
+def check_volumes(out, n, c, sigma, nproc):
+    raw = lambda kind: np.fromfile(os.path.join(out, f'{kind}-{n}-{c}.f32'),
+                                   dtype=np.float32).reshape(n, n, n)
+    vol = raw('data')
+    whole = ndimage.gaussian_filter(vol, sigma, mode='reflect', truncate=4.0)
+    close(raw('conv3dexact'), whole.astype(np.float64),
+          f'3D-exact (N={n} C={c}) == gaussian_filter(whole volume)')
+    check(np.max(np.abs(raw('conv3d') - whole)) > 1e-3, f'3D (N={n} C={c}) shows chunk seams')
+    want = per_chunk(vol, c, sigma).astype(np.float64)
+    close(raw('conv3d'), want, f'3D (N={n} C={c}) == per-chunk gaussian_filter')
+    close(raw('conv3x1d'), want, f'1D (N={n} C={c}) == per-chunk gaussian_filter')
+    for kind in ('conv3d', 'conv3x1d', 'conv3dexact'):
+        check(os.path.getsize(os.path.join(out, f'{kind}_{nproc}-{n}-{c}.png')) > 0,
+              f'{kind} PNG N={n} C={c}')
+
+
 def main():
+    if sys.argv[1:2] == ['--volumes']:
+        out, n, c, nproc = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        check_volumes(out, n, c, float(sys.argv[6]) if len(sys.argv) > 6 else 1.5, nproc)
+        print(f'{len(failures)} failure(s)')
+        return 1 if failures else 0
     bindir, work = sys.argv[1], sys.argv[2]
     backend = sys.argv[3] if len(sys.argv) > 3 else 'ram'
     engine = sys.argv[4] if len(sys.argv) > 4 else 'cpu'
@@ -95,18 +122,7 @@ def main():
         check(False, f'job run (exit {run.returncode})')
         return 1
     for c in (16, 12):
-        raw = lambda kind: np.fromfile(os.path.join(out, f'{kind}-40-{c}.f32'),
-                                       dtype=np.float32).reshape(40, 40, 40)
-        vol = raw('data')
-        close(raw('conv3dexact'), ndimage.gaussian_filter(vol, sigma, mode='reflect', truncate=4.0)
-              .astype(np.float64), f'3D-exact (C={c}) == gaussian_filter(whole volume)')
-        whole = ndimage.gaussian_filter(vol, sigma, mode='reflect', truncate=4.0)
-        check(np.max(np.abs(raw('conv3d') - whole)) > 1e-3, f'3D (C={c}) shows chunk seams')
-        want = per_chunk(vol, c, sigma).astype(np.float64)
-        close(raw('conv3d'), want, f'3D (C={c}) == per-chunk gaussian_filter')
-        close(raw('conv3x1d'), want, f'1D (C={c}) == per-chunk gaussian_filter')
-        for kind in ('conv3d', 'conv3x1d', 'conv3dexact'):
-            check(os.path.getsize(os.path.join(out, f'{kind}_1-40-{c}.png')) > 0, f'{kind} PNG C={c}')
+        check_volumes(out, 40, c, sigma, 1)
 
     # 3. result.h5
     path = os.path.join(out, 'result.h5')
