@@ -23,7 +23,7 @@ import collections as _collections
 
 from . import _dosna
 from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  # noqa: F401
-                     DatasetNotFoundError, DosnaError, IndexOutOfRangeError,
+                     DatasetNotFoundError, DosnaError, DosnaWarning, IndexOutOfRangeError,
                      InvalidArgumentError, IoError, NotBuiltError, NotFoundError,
                      NotSupportedError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401
