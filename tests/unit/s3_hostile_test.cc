@@ -178,6 +178,49 @@ TEST_F(S3Hostile, WrongSizeChunkObjectsAreIoErrorsNamingDatasetAndChunk) {
   }
 }
 
+TEST_F(S3Hostile, MissingOrForeignObjectsAreTypedNeverAnotherDatasetsData) {
+  const std::string name = make_full("missing");
+  Dataset ds = con_->get_dataset(name);
+  // A chunk object gone reads as the fill value (the layout cannot tell it
+  // from one never written) and is no longer counted.
+  ASSERT_EQ(raw_->remove(name, "3.4"), 204);
+  EXPECT_EQ(ds.stored_chunks(), 99);
+  EXPECT_EQ(ds.read(Selection::parse("30:31,40:41")).values<float>()[0], 0.0f);
+  EXPECT_EQ(ds.read(Selection::parse("30:31,50:51")).values<float>()[0], 3050.0f);
+
+  // A dataset_root that is not the signature -- another body, or 65 MiB of
+  // it, more than any reply text is allowed -- is not a dataset: not listed,
+  // DatasetNotFound naming it, not downloaded whole.
+  for (const std::string& body : {std::string("DosNa Dataset, not"), std::string((65u << 20) + 1, 'x')}) {
+    ASSERT_EQ(raw_->put(name, "dataset_root", body), 200);
+    const auto names = con_->list_datasets();
+    EXPECT_EQ(std::find(names.begin(), names.end(), name), names.end()) << body.size();
+    EXPECT_FALSE(con_->has_dataset(name)) << body.size();
+    try {
+      (void)con_->get_dataset(name);
+      ADD_FAILURE() << "a dataset_root of " << body.size() << " bytes opened";
+    } catch (const DatasetNotFound& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  // No dataset_root: the same; rm says so and leaves the bucket's objects.
+  ASSERT_EQ(raw_->remove(name, "dataset_root"), 204);
+  EXPECT_FALSE(con_->has_dataset(name));
+  EXPECT_THROW(con_->del_dataset(name), DatasetNotFound);
+  EXPECT_EQ(raw_->head(name, "0.0"), 200);
+
+  // The bucket gone behind an open handle: DatasetNotFound naming the
+  // dataset on read and write, never the fill value.
+  raw_->drop_bucket(name);
+  try {
+    (void)ds.read();
+    ADD_FAILURE() << "read of a dataset whose bucket is gone succeeded";
+  } catch (const DatasetNotFound& e) {
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ds.write(Selection::parse("0:10,0:10"), Scalar(1)), DatasetNotFound);
+}
+
 TEST_F(S3Hostile, StrayKeysAreNeitherCountedNorDeleted) {
   const std::string name = s3_dataset_name("stray");
   buckets_.push_back(name);

@@ -97,6 +97,13 @@ std::optional<ChunkIndex> layout_index(std::string_view key, const Shape& grid) 
   return index;
 }
 
+// GET of a bucket's dataset_root. A body longer than the signature is not
+// one: no more of it than 64 bytes is received (a hostile 1 GB dataset_root
+// is read as "not a dataset", not downloaded).
+HttpRequest get_root(const std::string& bucket) {
+  return HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey), .expect_bytes = 64};
+}
+
 // "a, b, c and 7 more"
 std::string some_of(const std::vector<std::string>& names, std::size_t shown = 5) {
   std::string out;
@@ -589,10 +596,10 @@ class S3Backend final : public Backend {
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
     const std::string bucket = bucket_of(dataset);
     if (!bucket_problem(bucket).empty()) return std::nullopt;
-    HttpResponse r = state_->live()->run(HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey)});
+    HttpResponse r = state_->live()->run(get_root(bucket));
     if (r.status == 404) return std::nullopt;
     if (!r.ok()) state_->fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): GET dataset_root");
-    if (r.text != codec::kSignature) return std::nullopt;
+    if (!is_signature(r)) return std::nullopt;
     std::map<std::string, std::string> fields;
     for (const char* field : {codec::kShape, codec::kDtype, codec::kFillvalue, codec::kChunkGrid,
                               codec::kChunkSize}) {
@@ -686,7 +693,7 @@ class S3Backend final : public Backend {
     // Only buckets holding a dataset_root with the signature are datasets.
     std::vector<HttpRequest> heads;
     for (const auto& b : buckets) {
-      heads.push_back(HttpRequest{.method = "GET", .path = object_path(b, kRootKey), .expect_bytes = 64});
+      heads.push_back(get_root(b));
     }
     auto replies = transport->run(std::move(heads));
     std::vector<std::string> out;
@@ -707,7 +714,7 @@ class S3Backend final : public Backend {
   }
 
  private:
-  // Whether a reply to GET dataset_root (expect_bytes > 0) holds the signature.
+  // Whether a reply to get_root() holds the signature.
   static bool is_signature(const HttpResponse& r) {
     if (!r.ok() || r.overflow) return false;
     const std::string_view body(r.data ? reinterpret_cast<const char*>(r.data->data()) : "", r.data_size);
@@ -715,8 +722,7 @@ class S3Backend final : public Backend {
   }
 
   bool has_signature(const std::string& bucket) {
-    return is_signature(state_->live()->run(
-        HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey), .expect_bytes = 64}));
+    return is_signature(state_->live()->run(get_root(bucket)));
   }
 
   std::shared_ptr<S3State> state_;
