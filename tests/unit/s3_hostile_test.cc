@@ -142,6 +142,21 @@ TEST_F(S3Hostile, RecordDeclaringAHugeChunkIsTypedAndAllocatesNothing) {
   EXPECT_FALSE(r.alloc_failed);
 }
 
+TEST_F(S3Hostile, CreatingChunksOverFiveGibIsRefusedBeforeAnything) {
+  const std::string name = s3_dataset_name("hugecreate");
+  buckets_.push_back(name);
+  try {
+    (void)con_->create_dataset(name, {100000, 100000, 100000}, DType::parse("|u1"),
+                               {100000, 100000, 100000}, Scalar(0));
+    ADD_FAILURE() << "chunks of 10^15 bytes accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("5 GiB"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(con_->has_dataset(name));
+  EXPECT_EQ(raw_->keys(name), std::vector<std::string>{}) << "a bucket was made";
+}
+
 TEST_F(S3Hostile, CorruptMetadataHeadersAreIoErrorsNamingTheDataset) {
   const std::string name = make_full("corrupt");
   const std::vector<std::pair<std::string, std::string>> corruptions = {
