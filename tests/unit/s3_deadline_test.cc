@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -246,6 +247,28 @@ int radosgw_pid() {
   return found;
 }
 
+// Whether every thread of `pid` is stopped, waiting up to 10 s: SIGSTOP
+// takes effect when the thread that takes it is scheduled, and on a loaded
+// machine other threads answer requests until then.
+bool all_threads_stopped(int pid) {
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  while (Clock::now() < until) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream stat(task.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');  // "tid (comm) S ..."
+      if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'T') all = false;
+    }
+    if (!ec && all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 // Frozen and then stopped radosgw, on the shared services: a fault test (runs
 // alone). Both end by the deadline; the same connection heals afterwards.
 TEST(S3Fault, FrozenOrStoppedRadosgwEndsByTheDeadline) {
@@ -290,6 +313,7 @@ TEST(S3Fault, FrozenOrStoppedRadosgwEndsByTheDeadline) {
     }
   };
   ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  ASSERT_TRUE(all_threads_stopped(pid)) << "radosgw " << pid << " did not stop within 10 s";
   expect_bounded("frozen");
   ASSERT_EQ(::kill(pid, SIGCONT), 0);
   EXPECT_NO_THROW(ds.read());  // healed: same connection, no reconnect
