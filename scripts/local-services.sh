@@ -11,8 +11,9 @@
 #   local-services.sh status DIR
 #
 # `start` picks free ports, writes DIR/env.sh (CEPH_CONF, DOSNA_CEPH_POOL,
-# DOSNA_S3_ENDPOINT, AWS_*) and returns 0 only once a probe put/get on the
-# pool (and an S3 request) succeeded; otherwise it prints the daemon log tails,
+# DOSNA_S3_ENDPOINT, DOSNA_S3_HTTPS_ENDPOINT, DOSNA_S3_CA_BUNDLE, AWS_*) and
+# returns 0 only once a probe put/get on the pool (and an S3 request over
+# http and over https) succeeded; otherwise it prints the daemon log tails,
 # stops what it started and fails. Every command is idempotent. Nothing is
 # written outside DIR; no systemd, no /etc/ceph.
 #
@@ -230,7 +231,7 @@ admin socket =
 log file =
 
 [client.rgw.local]
-rgw frontends = beast endpoint=$ADDR:$RGW_PORT tcp_nodelay=1
+rgw frontends = beast endpoint=$ADDR:$RGW_PORT ssl_endpoint=$ADDR:$RGW_SSL_PORT ssl_certificate=$DIR/tls/server.crt ssl_private_key=$DIR/tls/server.key tcp_nodelay=1
 rgw thread pool size = 64
 admin socket = $DIR/run/\$name.asok
 log file = $DIR/log/\$name.log
@@ -245,6 +246,7 @@ FSID=$FSID
 MON_PORT=$MON_PORT
 MON_PORT1=$MON_PORT1
 RGW_PORT=$RGW_PORT
+RGW_SSL_PORT=$RGW_SSL_PORT
 OBJECTSTORE=$OBJECTSTORE
 WITH_RGW=$WITH_RGW
 POOL=$POOL
@@ -268,6 +270,8 @@ EOF
     echo "export DOSNA_CEPH_POOL=$POOL"
     if [ "$WITH_RGW" = 1 ]; then
       echo "export DOSNA_S3_ENDPOINT=http://$ADDR:$RGW_PORT"
+      echo "export DOSNA_S3_HTTPS_ENDPOINT=https://$ADDR:$RGW_SSL_PORT"
+      echo "export DOSNA_S3_CA_BUNDLE=$DIR/tls/ca.crt"
       echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
       echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
       echo "export AWS_DEFAULT_REGION=us-east-1"
@@ -312,6 +316,23 @@ wait_osd_active() {  # timeout_s [id]
   return 1
 }
 
+# A test CA and a server certificate it signed (ADDR and localhost), for
+# radosgw's https endpoint: DIR/tls/{ca.crt,server.crt,server.key}.
+make_tls() {
+  local t=$DIR/tls
+  mkdir -p "$t" || return 1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj "/CN=DosNa local-services test CA" -keyout "$t/ca.key" -out "$t/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$ADDR" \
+    -keyout "$t/server.key" -out "$t/server.csr" &&
+  printf '%s\n' "subjectAltName=IP:$ADDR,DNS:localhost" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$t/server.ext" &&
+  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
+    -days 30 -extfile "$t/server.ext" -out "$t/server.crt" || return 1
+  chmod 600 "$t/ca.key" "$t/server.key"
+}
+
 start_rgw() {
   rm -f "$DIR/run/client.rgw.local.pid"
   ls_run rgw radosgw -c "$CONF" -n client.rgw.local >>"$DIR/log/client.rgw.local.out" 2>&1 || return 1
@@ -320,20 +341,23 @@ start_rgw() {
   record_pid rgw "$pid"
 }
 
-wait_rgw() {  # timeout_s
-  ls_run client "$PY" - "$ADDR" "$RGW_PORT" "$1" <<'EOF'
-import sys, time, urllib.request
-addr, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+wait_rgw() {  # timeout_s: both endpoints answer (https verified with the test CA)
+  ls_run client "$PY" - "$ADDR" "$RGW_PORT" "$RGW_SSL_PORT" "$DIR/tls/ca.crt" "$1" <<'EOF'
+import ssl, sys, time, urllib.request
+addr, port, ssl_port, ca, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+ctx = ssl.create_default_context(cafile=ca)
 end = time.time() + timeout
-while time.time() < end:
+todo = [f"http://{addr}:{port}/", f"https://{addr}:{ssl_port}/"]
+while todo and time.time() < end:
     try:
-        with urllib.request.urlopen(f"http://{addr}:{port}/", timeout=2) as r:
+        with urllib.request.urlopen(todo[0], timeout=2, context=ctx) as r:
             if r.status == 200:
-                sys.exit(0)
+                todo.pop(0)
+                continue
     except Exception:
         pass
     time.sleep(0.1)
-sys.exit(1)
+sys.exit(1 if todo else 0)
 EOF
 }
 
@@ -430,17 +454,20 @@ make_osd() {  # id uuid
   start_osd "$id" || { fail_start "ceph-osd did not start"; return 1; }
 }
 
-# radosgw at ADDR:RGW_PORT with an S3 user whose fresh keys land in
+# radosgw at ADDR:RGW_PORT (http) and ADDR:RGW_SSL_PORT (https, make_tls's
+# certificate) with an S3 user whose fresh keys land in
 # ACCESS_KEY / SECRET_KEY.
 make_rgw() {
   ACCESS_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_uppercase+string.digits; print("".join(secrets.choice(a) for _ in range(20)))')
   SECRET_KEY=$("$PY" -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(40)))')
   port_free "$RGW_PORT" || { fail_start "port $RGW_PORT already in use"; return 1; }
+  port_free "$RGW_SSL_PORT" || { fail_start "port $RGW_SSL_PORT already in use"; return 1; }
+  make_tls 2>>"$DIR/log/openssl.out" || { fail_start "openssl could not make the test certificates"; return 1; }
   start_rgw || { fail_start "radosgw did not start"; return 1; }
   ls_run client timeout 60 radosgw-admin -c "$CONF" user create --uid dosna --display-name DosNa \
     --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >/dev/null 2>>"$DIR/log/radosgw-admin.out" ||
     { fail_start "radosgw-admin user create failed"; return 1; }
-  wait_rgw 30 || { fail_start "radosgw did not answer on $ADDR:$RGW_PORT"; return 1; }
+  wait_rgw 30 || { fail_start "radosgw did not answer on $ADDR:$RGW_PORT (http) and :$RGW_SSL_PORT (https)"; return 1; }
 }
 
 fail_start() {
@@ -479,13 +506,13 @@ cmd_start() {
   if [ -f "$STATE" ] || [ -f "$PIDS" ]; then
     # A previous, partial instance: stop what is left and start afresh.
     cmd_stop
-    rm -rf "$DIR/mon" "$DIR/osd" "$DIR/run" "$DIR/rgw" "$STATE" "$DIR/env.sh"
+    rm -rf "$DIR/mon" "$DIR/osd" "$DIR/run" "$DIR/rgw" "$DIR/tls" "$STATE" "$DIR/env.sh"
   fi
   mkdir -p "$DIR/run" "$DIR/log" "$DIR/crash" "$DIR/mon" "$DIR/osd/ceph-0" "$DIR/rgw"
 
   local ports
-  ports=$(free_ports 3) || die "cannot pick free ports"
-  read -r MON_PORT MON_PORT1 RGW_PORT <<<"$ports"
+  ports=$(free_ports 4) || die "cannot pick free ports"
+  read -r MON_PORT MON_PORT1 RGW_PORT RGW_SSL_PORT <<<"$ports"
   FSID=$("$PY" -c 'import uuid; print(uuid.uuid4())')
   OSD_UUID=$("$PY" -c 'import uuid; print(uuid.uuid4())')
   write_conf
@@ -552,8 +579,9 @@ cmd_rgw_start() {
   [ "$WITH_RGW" = 1 ] || die "rgw-start: cluster was started with --no-rgw"
   if alive "$(pid_of rgw)"; then return 0; fi
   port_free "$RGW_PORT" || die "rgw-start: port $RGW_PORT already in use"
+  port_free "$RGW_SSL_PORT" || die "rgw-start: port $RGW_SSL_PORT already in use"
   start_rgw || { log_tails; die "rgw-start: radosgw did not start"; }
-  wait_rgw 30 || { log_tails; die "rgw-start: radosgw did not answer on $ADDR:$RGW_PORT"; }
+  wait_rgw 30 || { log_tails; die "rgw-start: radosgw did not answer on $ADDR:$RGW_PORT / :$RGW_SSL_PORT"; }
 }
 
 # Lists each daemon; non-zero unless every daemon of the cluster runs.

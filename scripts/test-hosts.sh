@@ -176,6 +176,7 @@ ceph_knobs() {
   MON_PORT=3300
   MON_PORT1=6789
   RGW_PORT=7480
+  RGW_SSL_PORT=7443
   CONF_GLOBAL_EXTRA="osd heartbeat interval = 1
 osd heartbeat grace = 4
 mon osd adjust heartbeat grace = false

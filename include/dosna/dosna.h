@@ -11,3 +11,4 @@
 #include "dosna/registry.h"
 #include "dosna/scalar.h"
 #include "dosna/selection.h"
+#include "dosna/warnings.h"

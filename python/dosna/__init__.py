@@ -24,7 +24,7 @@ import logging as _logging
 
 from . import _dosna
 from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  # noqa: F401
-                     DatasetNotFoundError, DosnaError, IndexOutOfRangeError,
+                     DatasetNotFoundError, DosnaError, DosnaWarning, IndexOutOfRangeError,
                      InvalidArgumentError, IoError, NotBuiltError, NotFoundError,
                      NotSupportedError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <complex>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -133,6 +134,33 @@ void register_exceptions(py::module_& m) {
     } catch (const dosna::Error& e) {
       PyErr_SetString(g_exc.base, e.what());
     }
+  });
+}
+
+// dosna::warn() becomes a Python warning of class DosnaWarning (a
+// UserWarning), shown once per call site by Python's default filter.
+PyObject* g_warning = nullptr;  // module lifetime, never released
+
+void register_warnings(py::module_& m) {
+  py::dict ns;
+  ns["__module__"] = "dosna";
+  ns["__doc__"] = "A condition the user must hear of, e.g. TLS verification switched off.";
+  py::object type = py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(&PyType_Type));
+  py::object cls = type("DosnaWarning",
+                        py::make_tuple(py::reinterpret_borrow<py::object>(PyExc_UserWarning)), ns);
+  m.attr("DosnaWarning") = cls;
+  g_warning = cls.release().ptr();
+  dosna::set_warning_handler([](const std::string& message) {
+    if (!Py_IsInitialized()) {
+      std::fprintf(stderr, "dosna: warning: %s\n", message.c_str());
+      return;
+    }
+    py::gil_scoped_acquire gil;
+    PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
+    PyErr_Fetch(&type, &value, &trace);  // an exception on its way up stays intact
+    // A filter that turns warnings into errors cannot raise through C++.
+    if (PyErr_WarnEx(g_warning, message.c_str(), 1) < 0) PyErr_WriteUnraisable(g_warning);
+    PyErr_Restore(type, value, trace);
   });
 }
 
@@ -632,6 +660,7 @@ PYBIND11_MODULE(_dosna, m) {
   if (_import_array() < 0) throw py::error_already_set();
   m.doc() = "DosNa C++ core binding; use the `dosna` package.";
   register_exceptions(m);
+  register_warnings(m);
 
   m.def("known_backends", &dosna::known_backends);
   m.def("available_backends", &dosna::available_backends);

@@ -574,9 +574,22 @@ void Dataset::clear() {
 }
 
 void Dataset::remove() {
-  clear();
   const auto& st = *state_;
-  st.engine->run_on_root([&] { st.backend->delete_dataset(st.name); });
+  // A delete that fails half-way leaves the record with some chunks gone:
+  // the error says so (the types a store failure has keep their type).
+  const std::string note = "; " + st.describe() +
+                           " is partly deleted: its record is still there, some chunks may be "
+                           "gone (delete it again to finish)";
+  try {
+    clear();
+    st.engine->run_on_root([&] { st.backend->delete_dataset(st.name); });
+  } catch (const ConnectionError& e) {
+    throw ConnectionError(e.what() + note);
+  } catch (const PermissionDenied& e) {
+    throw PermissionDenied(e.what() + note);
+  } catch (const IoError& e) {
+    throw IoError(e.what() + note, e.code());
+  }
 }
 
 Dataset Dataset::clone(const std::string& name, bool copy_data) const {

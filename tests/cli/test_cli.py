@@ -482,6 +482,16 @@ def test_docs_examples_run(tmp_path):
         run("rm", s3_demo, "cube", "--force")
 
 
+def test_s3_endpoint_url_with_a_query_is_refused():
+    """A stray `?` in endpoint_url (or a pasted presigned URL) is a usage error
+    naming it, quoting the URL only up to the query: exit 2, nothing sent."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="fakesecret")
+    for url in ("http://127.0.0.1:1?", "http://127.0.0.1:1/?X-Amz-Signature=0123abcd"):
+        p = run("ls", f"s3://cli?endpoint_url={url}", code=2, env=env)
+        assert "endpoint_url" in p.stderr and "query" in p.stderr, p.stderr
+        assert "0123abcd" not in p.stderr and "fakesecret" not in p.stderr, p.stderr
+
+
 def test_service_errors(tmp_path):
     """Permission and connection failures of real services: exit 4 and 5."""
     ceph, s3 = ceph_store(), s3_store()

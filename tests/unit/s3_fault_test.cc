@@ -21,25 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-fs::path services_script() {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
-         "local-services.sh";
-}
-
-// The services' DIR: DOSNA_SERVICES_DIR, else the folder of CEPH_CONF
-// (env.sh exports CEPH_CONF=DIR/ceph.conf).
-std::string services_dir() {
-  if (const char* d = std::getenv("DOSNA_SERVICES_DIR"); d && *d) return d;
-  if (const char* c = std::getenv("CEPH_CONF"); c && *c) return fs::path(c).parent_path().string();
-  return "";
-}
-
-int services(const std::string& command) {
-  const std::string cmd =
-      "bash '" + services_script().string() + "' " + command + " '" + services_dir() + "' >/dev/null 2>&1";
-  return std::system(cmd.c_str());
-}
-
 NdArray pattern(const Shape& shape, float salt) {
   NdArray a = NdArray::uninitialized(DType::parse("<f4"), shape);
   auto v = a.values<float>();

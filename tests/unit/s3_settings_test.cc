@@ -132,10 +132,56 @@ TEST_F(S3Resolve, BadOptions) {
   EXPECT_THROW(resolve_settings("lbl", {{"region", "us east"}}), InvalidArgument);
   EXPECT_THROW(resolve_settings("lbl", {{"max_retries", "-1"}}), InvalidArgument);
   EXPECT_THROW(resolve_settings("lbl", {{"timeout", "0"}}), InvalidArgument);
+  EXPECT_THROW(resolve_settings("lbl", {{"deadline", "0"}}), InvalidArgument);
   auto s = resolve_settings("lbl", {{"max_in_flight", "3"}, {"max_retries", "0"}, {"buffer_pool_mb", "0"}});
   EXPECT_EQ(s.max_in_flight, 3);
   EXPECT_EQ(s.max_retries, 0);
   EXPECT_EQ(s.buffer_pool_bytes, 0u);
+}
+
+TEST_F(S3Resolve, DeadlineDefaultsBoundEveryRequest) {
+  auto s = resolve_settings("lbl", {});
+  EXPECT_EQ(s.deadline_seconds, 60.0);
+  EXPECT_EQ(s.timeout_seconds, 60.0);  // one attempt may use the whole deadline
+  EXPECT_EQ(s.stall_seconds, 20.0);
+  EXPECT_EQ(s.connect_timeout_seconds, 5.0);
+  auto t = resolve_settings("lbl", {{"deadline", "7.5"}});
+  EXPECT_EQ(t.deadline_seconds, 7.5);
+  EXPECT_EQ(t.timeout_seconds, 7.5);
+  EXPECT_EQ(resolve_settings("lbl", {{"deadline", "9"}, {"timeout", "2"}}).timeout_seconds, 2.0);
+}
+
+TEST_F(S3Resolve, EndpointUrlIsOnlySchemeHostPortAndPath) {
+  for (const char* good : {"http://127.0.0.1:7480", "https://s3.example.com", "http://h:1/prefix/",
+                           "http://[::1]:7480", "https://[::ffff:127.0.0.1]:443"}) {
+    EXPECT_NO_THROW(resolve_settings("lbl", {{"endpoint_url", good}})) << good;
+  }
+  EXPECT_EQ(resolve_settings("lbl", {{"endpoint_url", "http://h:1/prefix/"}}).endpoint_url, "http://h:1/prefix");
+  const std::pair<const char*, const char*> bad[] = {
+      {"http://127.0.0.1:7480?x=1", "query"},
+      {"http://127.0.0.1:7480/?X-Amz-Signature=0123abcd", "query"},
+      {"http://h:1#frag", "fragment"},
+      {"http://h :1", "space"},
+      {"http://h:1/\x01", "control"},
+      {"http://h:99999", "port"},
+      {"http://h:x1", "port"},
+      {"http://:80", "no host"},
+      {"http://user:pw@host", "credentials"},
+      {"ftp://host", "http://"},
+  };
+  for (const auto& [url, why] : bad) {
+    try {
+      resolve_settings("lbl", {{"endpoint_url", url}});
+      ADD_FAILURE() << url << " accepted";
+    } catch (const InvalidArgument& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("endpoint_url"), std::string::npos) << what;
+      EXPECT_NE(what.find(why), std::string::npos) << what;
+      // Never echoed: a presigned URL's signature, a password.
+      EXPECT_EQ(what.find("0123abcd"), std::string::npos) << what;
+      EXPECT_EQ(what.find("pw"), std::string::npos) << what;
+    }
+  }
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Shared helpers of the s3 tests: the store from the environment (skip or,
-// under DOSNA_REQUIRE_SERVICES, fail when radosgw is not configured) and a
-// scoped environment override.
+// under DOSNA_REQUIRE_SERVICES, fail when radosgw is not configured), a
+// scoped environment override and the local services' DIR.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -48,6 +49,39 @@ class ScopedEnv {
   const char* name_;
   std::optional<std::string> old_;
 };
+
+// Declares `value` as the environment variable `name`, or skips/fails the
+// test when it is not set.
+#define DOSNA_ENV_OR_SKIP(value, name)                                      \
+  const std::string value = std::getenv(name) ? std::getenv(name) : "";   \
+  if (value.empty()) {                                                     \
+    if (::dosna::testing::services_required()) {                           \
+      FAIL() << "DOSNA_REQUIRE_SERVICES is set but " name " is not";       \
+    }                                                                      \
+    GTEST_SKIP() << name " not set (scripts/local-services.sh)";           \
+  }
+
+inline std::filesystem::path services_script() {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
+         "local-services.sh";
+}
+
+// The services' DIR: DOSNA_SERVICES_DIR, else the folder of CEPH_CONF
+// (env.sh exports CEPH_CONF=DIR/ceph.conf); "" when neither is set.
+inline std::string services_dir() {
+  if (const char* d = std::getenv("DOSNA_SERVICES_DIR"); d && *d) return d;
+  if (const char* c = std::getenv("CEPH_CONF"); c && *c) {
+    return std::filesystem::path(c).parent_path().string();
+  }
+  return "";
+}
+
+// Runs `local-services.sh COMMAND DIR`; its exit status.
+inline int services(const std::string& command) {
+  const std::string cmd = "bash '" + services_script().string() + "' " + command + " '" +
+                          services_dir() + "' >/dev/null 2>&1";
+  return std::system(cmd.c_str());
+}
 
 // A dataset name valid as an S3 bucket (lower case, no '_').
 inline std::string s3_dataset_name(const std::string& hint) {

@@ -5,18 +5,26 @@
 // Reads never write: a missing chunk is a 404, answered as nullptr. Batched
 // reads and writes hand all their requests to the transport at once, which
 // keeps up to max_in_flight of them on the wire.
-#include <tinyxml2.h>
-
+//
+// A bucket may hold objects that are not DosNa's (another tool's, a stray
+// `notes.txt` or `9.9.9`): only the layout's keys -- `dataset_root` and the
+// canonical "i.j.k" of an index inside the chunk grid -- are counted, read or
+// deleted.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "backends/s3/s3_config.h"
 #include "backends/s3/s3_transport.h"
+#include "backends/s3/s3_xml.h"
 #include "core/builtin.h"
 #include "core/metadata_codec.h"
 #include "dosna/errors.h"
+#include "dosna/warnings.h"
 
 namespace dosna {
 namespace {
@@ -28,6 +36,9 @@ using s3::Transport;
 
 constexpr const char* kRootKey = "dataset_root";
 constexpr const char* kMetaPrefix = "x-amz-meta-";
+// S3 takes at most 5 GiB in one PUT: a chunk object can never be larger, so
+// a record declaring larger chunks is refused before anything is allocated.
+constexpr std::size_t kMaxChunkBytes = std::size_t{5} << 30;
 
 // FORMAT.md: `_` -> `-`, upper -> lower case.
 std::string bucket_of(std::string_view dataset) {
@@ -72,20 +83,41 @@ std::string object_path(const std::string& bucket, std::string_view key) {
   return "/" + bucket + "/" + s3::uri_encode(key, false);
 }
 
-std::vector<const tinyxml2::XMLElement*> children(const tinyxml2::XMLElement* parent,
-                                                  const char* name) {
-  std::vector<const tinyxml2::XMLElement*> out;
-  if (parent == nullptr) return out;
-  for (auto* e = parent->FirstChildElement(name); e != nullptr; e = e->NextSiblingElement(name)) {
-    out.push_back(e);
+// The chunk index a key of the layout names: the canonical "i.j.k" (no sign,
+// no leading zero) of rank `grid.size()` inside `grid`; an empty grid (the
+// record is unreadable) accepts any rank and extent. nullopt for any other key.
+std::optional<ChunkIndex> layout_index(std::string_view key, const Shape& grid) {
+  const std::size_t ndim =
+      grid.empty() ? static_cast<std::size_t>(std::count(key.begin(), key.end(), '.')) + 1 : grid.size();
+  auto index = codec::split_index(key, '.', ndim);
+  if (!index || codec::join_index(*index, '.') != key) return std::nullopt;
+  for (std::size_t d = 0; d < grid.size(); ++d) {
+    if ((*index)[d] >= grid[d]) return std::nullopt;
   }
+  return index;
+}
+
+// GET of a bucket's dataset_root. A body longer than the signature is not
+// one: no more of it than 64 bytes is received (a hostile 1 GB dataset_root
+// is read as "not a dataset", not downloaded).
+HttpRequest get_root(const std::string& bucket) {
+  return HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey), .expect_bytes = 64};
+}
+
+// "a, b, c and 7 more"
+std::string some_of(const std::vector<std::string>& names, std::size_t shown = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < shown; ++i) {
+    out += (i ? ", " : "") + std::string("'") + names[i].substr(0, 64) + "'";
+  }
+  if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
   return out;
 }
 
-std::string child_text(const tinyxml2::XMLElement* parent, const char* name) {
-  if (parent == nullptr) return "";
-  const auto* e = parent->FirstChildElement(name);
-  return e && e->GetText() ? e->GetText() : "";
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
 }
 
 // Shared by the backend and its chunk stores: the live transport, so that a
@@ -116,14 +148,28 @@ struct S3State {
   // bucket and operation ("dataset 'a' (bucket 'a'): PUT 0.1.2").
   [[noreturn]] void fail(const HttpResponse& r, const std::string& what) {
     std::string msg = where() + ": " + what;
-    const auto [code, message] = Transport::parse_error(r.text);
-    const std::string tries =
-        r.attempts > 1 ? " (after " + std::to_string(r.attempts) + " attempts)" : "";
-    if (r.status == 0) {
-      const auto s = current_settings();
-      const std::string endpoint = s ? s->endpoint_url : "the endpoint";
-      throw ConnectionError(msg + ": " + endpoint + " unreachable: " + r.transport_error + tries);
+    const auto [code, message] = s3::parse_error(r.text);
+    const auto s = current_settings();
+    // How long it tried, and why it stopped.
+    std::string tries = " (" + std::to_string(r.attempts) + (r.attempts == 1 ? " attempt" : " attempts") +
+                        " in " + format_seconds(r.seconds);
+    if (r.deadline_reached && s) tries += ", deadline " + format_seconds(s->deadline_seconds) + " reached";
+    if (r.status == 0 && r.first_contact) {
+      tries += "; not retried: the endpoint has not answered this connection yet";
     }
+    tries += ")";
+    if (r.status == 0) {
+      const std::string endpoint = s ? s->endpoint_url : "the endpoint";
+      if (r.tls_untrusted) {
+        throw ConnectionError(msg + ": TLS: the certificate of " + endpoint +
+                              " is not trusted: " + r.transport_error +
+                              " (verify=<CA bundle path> trusts the CA that signed it; "
+                              "verify=False skips the check, insecure)" + tries);
+      }
+      const std::string hint = r.hint.empty() ? "" : " (" + r.hint + ")";
+      throw ConnectionError(msg + ": " + endpoint + " unreachable: " + r.transport_error + hint + tries);
+    }
+    if (r.attempts == 1) tries.clear();
     msg += ": HTTP " + std::to_string(r.status);
     if (!code.empty()) msg += " " + code;
     if (!message.empty()) msg += ": " + message;
@@ -135,7 +181,7 @@ struct S3State {
 };
 
 bool no_such_bucket(const HttpResponse& r) {
-  return r.status == 404 && Transport::parse_error(r.text).first == "NoSuchBucket";
+  return r.status == 404 && s3::parse_error(r.text).first == "NoSuchBucket";
 }
 
 class S3ChunkStore final : public ChunkStore {
@@ -177,7 +223,7 @@ class S3ChunkStore final : public ChunkStore {
   std::vector<ChunkIndex> list() override {
     std::vector<ChunkIndex> out;
     for (const auto& key : list_keys(*state_, bucket_, dataset_)) {
-      if (auto idx = codec::split_index(key, '.', ndim_)) out.push_back(std::move(*idx));
+      if (auto idx = layout_index(key, grid_)) out.push_back(std::move(*idx));
     }
     return out;
   }
@@ -315,14 +361,20 @@ class S3ChunkStore final : public ChunkStore {
         }
         state.fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): list objects");
       }
-      tinyxml2::XMLDocument doc;
-      if (doc.Parse(r.text.data(), r.text.size()) != tinyxml2::XML_SUCCESS) {
-        throw IoError(state.where() + ": bucket '" + bucket + "': unparsable ListObjectsV2 reply");
+      s3::ObjectPage page;
+      try {
+        page = s3::parse_list_objects(r.text);
+      } catch (const IoError& e) {
+        throw IoError(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket + "'): " + e.what());
       }
-      const auto* root = doc.FirstChildElement("ListBucketResult");
-      for (const auto* c : children(root, "Contents")) keys.push_back(child_text(c, "Key"));
-      token = child_text(root, "NextContinuationToken");
-      if (child_text(root, "IsTruncated") != "true" || token.empty()) break;
+      keys.insert(keys.end(), page.keys.begin(), page.keys.end());
+      if (!page.truncated) break;
+      // A server that repeats its token or pages nothing would loop forever.
+      if (page.next_token == token || page.keys.empty()) {
+        throw IoError(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket +
+                      "'): ListObjectsV2 pages do not advance");
+      }
+      token = page.next_token;
     }
     return keys;
   }
@@ -366,12 +418,19 @@ class S3ChunkStore final : public ChunkStore {
 
   ChunkData take_chunk(HttpResponse& r, const ChunkIndex& index, std::size_t expected,
                        const char* op) const {
+    if (r.status >= 200 && r.status < 300 && r.alloc_failed) {
+      throw IoError(where_dataset() + ": chunk " + codec::join_index(index, '.') +
+                        ": cannot allocate " + std::to_string(expected) +
+                        " bytes for it (the chunk size its record declares)",
+                    static_cast<int>(r.status));
+    }
     if (r.ok()) {
       if (r.overflow || r.data_size != expected || (expected > 0 && !r.data)) {
+        const std::string held = r.declared_bytes >= 0 ? std::to_string(r.declared_bytes)
+                                 : r.overflow         ? "more than " + std::to_string(expected)
+                                                      : std::to_string(r.data_size);
         throw IoError(where_dataset() + ": chunk " + codec::join_index(index, '.') + " holds " +
-                          (r.overflow ? "more than " + std::to_string(expected)
-                                      : std::to_string(r.data_size)) +
-                          " bytes, expected " + std::to_string(expected),
+                          held + " bytes, expected " + std::to_string(expected),
                       static_cast<int>(r.status));
       }
       if (!r.data) return Buffer::allocate(0);
@@ -393,6 +452,19 @@ class S3ChunkStore final : public ChunkStore {
   std::size_t nbytes_;
   Shape grid_;
 };
+
+// Says once per process and endpoint that TLS verification is off.
+void warn_insecure(const S3Settings& s) {
+  if (s.verify || s.endpoint_url.rfind("https://", 0) != 0) return;
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard lock(mutex);
+    if (!warned.insert(s.endpoint_url).second) return;
+  }
+  warn("s3 backend '" + s.label + "': verify=False: the TLS certificate of " + s.endpoint_url +
+       " is not checked; the connection is insecure (anyone on the path can pose as the store)");
+}
 
 class S3Backend final : public Backend {
  public:
@@ -417,6 +489,7 @@ class S3Backend final : public Backend {
     std::lock_guard connect_lock(connect_mutex_);
     if (connected()) return;
     S3Settings settings = s3::resolve_settings(state_->label, state_->options);
+    warn_insecure(settings);
     auto transport = std::make_shared<Transport>(settings);
     {
       std::lock_guard lock(state_->mutex);
@@ -426,7 +499,7 @@ class S3Backend final : public Backend {
     // accepted. AccessDenied alone means valid keys without list rights.
     HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
     if (!r.ok()) {
-      const auto code = Transport::parse_error(r.text).first;
+      const auto code = s3::parse_error(r.text).first;
       if (!(r.status == 403 && code == "AccessDenied")) {
         const std::string what = "connect to " + settings.endpoint_url + " as profile/keys of '" +
                                  settings.profile_name + "'";
@@ -461,6 +534,11 @@ class S3Backend final : public Backend {
       throw InvalidArgument(state_->where() + ": dataset name '" + dataset + "' cannot be an S3 bucket ('" +
                             bucket + "' " + why + ")");
     }
+    if (meta.chunk_nbytes() > kMaxChunkBytes) {
+      throw InvalidArgument(state_->where() + ": dataset '" + dataset + "': chunks of " +
+                            std::to_string(meta.chunk_nbytes()) +
+                            " bytes are larger than the 5 GiB S3 takes in one PUT");
+    }
     if (read_dataset(dataset)) {
       throw AlreadyExists(state_->where() + ": dataset '" + dataset + "' (bucket '" + bucket +
                           "') already exists");
@@ -477,7 +555,7 @@ class S3Backend final : public Backend {
     }
     HttpResponse r = transport->run(std::move(make_bucket));
     if (!r.ok()) {
-      const auto code = Transport::parse_error(r.text).first;
+      const auto code = s3::parse_error(r.text).first;
       if (code == "BucketAlreadyExists") {
         throw AlreadyExists(state_->where() + ": " + what + "the bucket name is taken by another account");
       }
@@ -485,6 +563,18 @@ class S3Backend final : public Backend {
         throw InvalidArgument(state_->where() + ": " + what + "the store refuses this bucket name");
       }
       if (code != "BucketAlreadyOwnedByYou") state_->fail(r, what + "create bucket");
+    }
+    // The bucket may have been ours already (S3 answers 200 or
+    // BucketAlreadyOwnedByYou): keys in it that would read as chunks of the
+    // new dataset (another tool's, an old dataset's) must not become its data.
+    std::vector<std::string> stale;
+    for (const auto& key : S3ChunkStore::list_keys(*state_, bucket, dataset)) {
+      if (layout_index(key, {})) stale.push_back(key);
+    }
+    if (!stale.empty()) {
+      throw AlreadyExists(state_->where() + ": " + what + "the bucket exists and holds " +
+                          std::to_string(stale.size()) + " object(s) named like chunks (" +
+                          some_of(stale) + "); remove them or pick another name");
     }
     HttpRequest root{.method = "PUT",
                      .path = object_path(bucket, kRootKey),
@@ -506,37 +596,60 @@ class S3Backend final : public Backend {
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
     const std::string bucket = bucket_of(dataset);
     if (!bucket_problem(bucket).empty()) return std::nullopt;
-    HttpResponse r = state_->live()->run(HttpRequest{.method = "GET", .path = object_path(bucket, kRootKey)});
+    HttpResponse r = state_->live()->run(get_root(bucket));
     if (r.status == 404) return std::nullopt;
     if (!r.ok()) state_->fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): GET dataset_root");
-    if (r.text != codec::kSignature) return std::nullopt;
+    if (!is_signature(r)) return std::nullopt;
     std::map<std::string, std::string> fields;
     for (const char* field : {codec::kShape, codec::kDtype, codec::kFillvalue, codec::kChunkGrid,
                               codec::kChunkSize}) {
       auto it = r.headers.find(kMetaPrefix + meta_header_name(field));
       if (it != r.headers.end()) fields[field] = it->second;
     }
-    return codec::decode(fields, dataset);
+    DatasetMeta meta;
+    try {
+      meta = codec::decode(fields, dataset);
+    } catch (const IoError& e) {
+      throw IoError(state_->where() + ": " + e.what());
+    }
+    if (meta.chunk_nbytes() > kMaxChunkBytes) {
+      throw IoError(state_->where() + ": dataset '" + dataset + "' (bucket '" + bucket +
+                    "'): corrupt metadata: chunk-size " + codec::format_ints(meta.chunk_size) +
+                    " declares chunks of " + std::to_string(meta.chunk_nbytes()) +
+                    " bytes, more than the 5 GiB S3 takes in one PUT");
+    }
+    return meta;
   }
 
+  // Deletes the layout's keys only: the chunks (any the core's clear() left),
+  // then dataset_root -- from then on the dataset is gone -- then the
+  // bucket. Objects that are not DosNa's stay, and so does the bucket holding
+  // them (with a warning). A record that cannot be parsed still names a
+  // DosNa dataset: its chunks are then every "i.j.k" key.
   void delete_dataset(const std::string& dataset) override {
-    if (!read_dataset(dataset)) {
-      throw DatasetNotFound(state_->where() + ": dataset '" + dataset + "' does not exist");
-    }
     const std::string bucket = bucket_of(dataset);
     const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "'): ";
+    Shape grid;
+    try {
+      auto meta = read_dataset(dataset);
+      if (!meta) throw DatasetNotFound(state_->where() + ": dataset '" + dataset + "' does not exist");
+      grid = meta->chunk_grid();
+    } catch (const IoError&) {
+      if (!has_signature(bucket)) throw;
+    }
     auto transport = state_->live();
     for (int round = 0;; ++round) {
-      // Chunks (and anything else) first, dataset_root last, then the bucket.
-      std::vector<std::string> keys = S3ChunkStore::list_keys(*state_, bucket, dataset);
+      std::vector<std::string> foreign;
       std::vector<HttpRequest> deletes;
       bool has_root = false;
-      for (const auto& key : keys) {
+      for (const auto& key : S3ChunkStore::list_keys(*state_, bucket, dataset)) {
         if (key == kRootKey) {
           has_root = true;
-          continue;
+        } else if (layout_index(key, grid)) {
+          deletes.push_back(HttpRequest{.method = "DELETE", .path = object_path(bucket, key)});
+        } else {
+          foreign.push_back(key);
         }
-        deletes.push_back(HttpRequest{.method = "DELETE", .path = object_path(bucket, key)});
       }
       for (auto& r : transport->run(std::move(deletes))) {
         if (!r.ok() && r.status != 404) state_->fail(r, what + "delete chunk");
@@ -545,11 +658,22 @@ class S3Backend final : public Backend {
         HttpResponse r = transport->run(HttpRequest{.method = "DELETE", .path = object_path(bucket, kRootKey)});
         if (!r.ok() && r.status != 404) state_->fail(r, what + "DELETE dataset_root");
       }
+      if (!foreign.empty()) {
+        warn(state_->where() + ": " + what + "removed; the bucket is kept: it holds " +
+             std::to_string(foreign.size()) + " object(s) that are not DosNa's (" + some_of(foreign) + ")");
+        return;
+      }
       HttpResponse r = transport->run(HttpRequest{.method = "DELETE", .path = "/" + bucket});
       if (r.ok() || r.status == 404) return;
       // A writer raced us and the bucket is not empty yet: sweep again.
       if (r.status == 409 && round < 3) continue;
-      state_->fail(r, what + "DELETE bucket");
+      // The dataset is gone already (no dataset_root): only the bucket stays.
+      try {
+        state_->fail(r, what + "removed, but DELETE bucket failed");
+      } catch (const Error& e) {
+        warn(e.what());
+      }
+      return;
     }
   }
 
@@ -557,29 +681,27 @@ class S3Backend final : public Backend {
     auto transport = state_->live();
     HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
     if (!r.ok()) state_->fail(r, "list buckets");
-    tinyxml2::XMLDocument doc;
-    if (doc.Parse(r.text.data(), r.text.size()) != tinyxml2::XML_SUCCESS) {
-      throw IoError(state_->where() + ": unparsable ListBuckets reply");
-    }
     std::vector<std::string> buckets;
-    const auto* root = doc.FirstChildElement("ListAllMyBucketsResult");
-    const auto* list = root ? root->FirstChildElement("Buckets") : nullptr;
-    for (const auto* b : children(list, "Bucket")) buckets.push_back(child_text(b, "Name"));
+    try {
+      buckets = s3::parse_list_buckets(r.text);
+    } catch (const IoError& e) {
+      throw IoError(state_->where() + ": " + e.what());
+    }
+    // A name no dataset can have (another tool's, or a hostile reply's) is
+    // not asked for.
+    std::erase_if(buckets, [](const std::string& b) { return !bucket_problem(b).empty(); });
     // Only buckets holding a dataset_root with the signature are datasets.
     std::vector<HttpRequest> heads;
     for (const auto& b : buckets) {
-      heads.push_back(HttpRequest{.method = "GET", .path = object_path(b, kRootKey), .expect_bytes = 64});
+      heads.push_back(get_root(b));
     }
     auto replies = transport->run(std::move(heads));
     std::vector<std::string> out;
     for (std::size_t i = 0; i < replies.size(); ++i) {
-      const auto& rr = replies[i];
-      if (rr.ok() && !rr.overflow) {
-        const std::string_view body(rr.data ? reinterpret_cast<const char*>(rr.data->data()) : "",
-                                    rr.data_size);
-        if (body == codec::kSignature) out.push_back(buckets[i]);
-      } else if (!rr.ok() && rr.status != 404 && rr.status != 403) {
-        state_->fail(rr, "bucket '" + buckets[i] + "': GET dataset_root");
+      if (is_signature(replies[i])) {
+        out.push_back(buckets[i]);
+      } else if (!replies[i].ok() && replies[i].status != 404 && replies[i].status != 403) {
+        state_->fail(replies[i], "bucket '" + buckets[i] + "': GET dataset_root");
       }
     }
     std::sort(out.begin(), out.end());
@@ -592,6 +714,17 @@ class S3Backend final : public Backend {
   }
 
  private:
+  // Whether a reply to get_root() holds the signature.
+  static bool is_signature(const HttpResponse& r) {
+    if (!r.ok() || r.overflow) return false;
+    const std::string_view body(r.data ? reinterpret_cast<const char*>(r.data->data()) : "", r.data_size);
+    return body == codec::kSignature;
+  }
+
+  bool has_signature(const std::string& bucket) {
+    return is_signature(state_->live()->run(get_root(bucket)));
+  }
+
   std::shared_ptr<S3State> state_;
   std::mutex connect_mutex_;
 };

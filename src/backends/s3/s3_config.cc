@@ -63,6 +63,51 @@ double positive(OptionReader& reader, std::string_view key, double fallback) {
   return v;
 }
 
+// endpoint_url is http(s)://HOST[:PORT][/PATH]. Messages quote it only up to
+// the first suspicious byte: a pasted presigned URL carries a signature in
+// its query, user@host a password.
+void check_endpoint(const std::string& name, const std::string& url) {
+  const std::string who = "s3 backend '" + name + "': endpoint_url";
+  const std::size_t scheme_end = url.rfind("https://", 0) == 0  ? 8
+                                 : url.rfind("http://", 0) == 0 ? 7
+                                                                : 0;
+  if (scheme_end == 0) {
+    throw InvalidArgument(who + " must start with http:// or https://, got '" +
+                          url.substr(0, std::min<std::size_t>(url.find_first_of("?#@"), 200)) + "'");
+  }
+  for (std::size_t i = 0; i < url.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(url[i]);
+    std::string what;
+    if (c == '@') what = "credentials (user@host)";
+    else if (c == '?') what = "a query ('?...')";
+    else if (c == '#') what = "a fragment ('#...')";
+    else if (c <= 0x20 || c >= 0x7f) what = "a space, control or non-ASCII byte";
+    if (what.empty()) continue;
+    // user:password@ comes right after the scheme: quote none of it.
+    const std::size_t shown = c == '@' ? scheme_end : std::min<std::size_t>(i, 200);
+    throw InvalidArgument(who + " '" + url.substr(0, shown) + "...' holds " + what +
+                          " at offset " + std::to_string(i) +
+                          "; give only http(s)://HOST[:PORT] and an optional path (options go "
+                          "into separate key=value pairs)");
+  }
+  const std::string authority = url.substr(scheme_end, url.find('/', scheme_end) - scheme_end);
+  const std::size_t colon = authority.rfind(':');
+  const bool bracketed = !authority.empty() && authority.front() == '[';  // [::1]:7480
+  const std::string host = colon == std::string::npos || (bracketed && authority.back() == ']')
+                               ? authority
+                               : authority.substr(0, colon);
+  if (host.empty()) throw InvalidArgument(who + " '" + url + "' names no host");
+  if (colon != std::string::npos && host.size() != authority.size()) {
+    const std::string port = authority.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(),
+                                    [](unsigned char c) { return std::isdigit(c) != 0; });
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      throw InvalidArgument(who + " '" + url + "': port '" + port + "' is not in 1..65535");
+    }
+  }
+}
+
 }  // namespace
 
 Ini read_ini(const std::string& path) {
@@ -116,8 +161,9 @@ S3Settings resolve_settings(const std::string& name, const Options& options) {
   s.max_retries = static_cast<int>(reader.take_int("max_retries", s.max_retries));
   s.retry_base_seconds = positive(reader, "retry_base", s.retry_base_seconds);
   s.retry_cap_seconds = positive(reader, "retry_cap", s.retry_cap_seconds);
+  s.deadline_seconds = positive(reader, "deadline", s.deadline_seconds);
   s.connect_timeout_seconds = positive(reader, "connect_timeout", s.connect_timeout_seconds);
-  s.timeout_seconds = positive(reader, "timeout", s.timeout_seconds);
+  s.timeout_seconds = positive(reader, "timeout", s.deadline_seconds);
   s.stall_seconds = positive(reader, "stall_timeout", s.stall_seconds);
   const long long pool_mb = reader.take_int("buffer_pool_mb", 128);
   reader.finish();
@@ -187,14 +233,7 @@ S3Settings resolve_settings(const std::string& name, const Options& options) {
     s.endpoint_url = "https://s3." + s.region + ".amazonaws.com";
   }
   while (!s.endpoint_url.empty() && s.endpoint_url.back() == '/') s.endpoint_url.pop_back();
-  if (s.endpoint_url.rfind("http://", 0) != 0 && s.endpoint_url.rfind("https://", 0) != 0) {
-    throw InvalidArgument("s3 backend '" + name + "': endpoint_url must start with http:// or "
-                          "https://, got '" + s.endpoint_url + "'");
-  }
-  if (s.endpoint_url.find('@') != std::string::npos) {
-    throw InvalidArgument("s3 backend '" + name +
-                          "': endpoint_url must not carry credentials (user@host)");
-  }
+  check_endpoint(name, s.endpoint_url);
 
   // TLS verification: bool or CA bundle path.
   std::optional<std::string> verify = opt_verify;

@@ -27,14 +27,17 @@ struct S3Settings {
   int max_retries = 12;           // retries after the first attempt
   double retry_base_seconds = 0.1;
   double retry_cap_seconds = 4.0;
+  // Every request ends within `deadline_seconds` of its first attempt, its
+  // retries and their backoff included.
+  double deadline_seconds = 60.0;
   double connect_timeout_seconds = 5.0;
-  double timeout_seconds = 120.0;  // whole request
-  double stall_seconds = 60.0;     // abort a transfer that moves no byte for this long
+  double timeout_seconds = 60.0;  // one attempt (option `timeout`; default: the deadline)
+  double stall_seconds = 20.0;    // abort an attempt that moves no byte for this long
   std::size_t buffer_pool_bytes = std::size_t{128} << 20;  // idle receive buffers kept
 };
 
 // Parses `options` (name, endpoint_url, verify, profile_name, region and the
-// transport knobs max_in_flight, max_retries, retry_base, retry_cap,
+// transport knobs max_in_flight, max_retries, retry_base, retry_cap, deadline,
 // connect_timeout, timeout, stall_timeout, buffer_pool_mb) and resolves what is left from the
 // environment and the AWS shared files:
 //  - credentials: an explicit profile_name -> that profile of
@@ -44,7 +47,8 @@ struct S3Settings {
 //  - region: option, AWS_REGION, AWS_DEFAULT_REGION, profile `region`,
 //    "us-east-1";
 //  - endpoint: option, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, profile
-//    `endpoint_url`, https://s3.<region>.amazonaws.com;
+//    `endpoint_url`, https://s3.<region>.amazonaws.com; http(s)://HOST[:PORT]
+//    with an optional path, no user@, query, fragment, space or control byte;
 //  - verify: option (bool or CA bundle path), AWS_CA_BUNDLE, profile
 //    `ca_bundle`, true.
 // Throws InvalidArgument for a bad option, NotFound for an explicitly named

@@ -1,9 +1,9 @@
 #include "backends/s3/s3_transport.h"
 
 #include <curl/curl.h>
-#include <tinyxml2.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "backends/s3/s3_xml.h"
 #include "dosna/errors.h"
 
 namespace dosna::s3 {
@@ -97,6 +98,8 @@ struct Transfer {
   std::size_t body_seen = 0;     // body bytes seen (ranged 200 fallback)
   long status_seen = 0;          // status of the current response
   Clock::time_point not_before;  // retry time
+  Clock::time_point first_start; // of the first attempt
+  Clock::time_point deadline;    // first_start + deadline_seconds
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -126,36 +129,67 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t len = size * n;
-  std::string_view line(data, len);
+void on_header_line(Transfer* t, std::string_view line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
   if (line.rfind("HTTP/", 0) == 0) {
     // A new response (after 100-continue or a retry): forget earlier headers.
     t->response.headers.clear();
+    t->response.declared_bytes = -1;
     const auto sp = line.find(' ');
     t->status_seen = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
-    return len;
+    return;
   }
   const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return len;
+  if (colon == std::string_view::npos) return;
   std::string name(line.substr(0, colon));
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  if (name == "content-length") {
+    long long n = -1;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+    t->response.declared_bytes = r.ec == std::errc() && n >= 0 ? n : -1;
+  }
   t->response.headers[name] = std::string(value);
+}
+
+// Callbacks run on the I/O thread inside libcurl: nothing may escape them.
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  const std::size_t len = size * n;
+  try {
+    on_header_line(static_cast<Transfer*>(user), std::string_view(data, len));
+  } catch (...) {
+    static_cast<Transfer*>(user)->response.alloc_failed = true;
+    return 0;
+  }
   return len;
 }
 
-std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t len = size * n;
+// The receive buffer for the 2xx body about to arrive, sized by its
+// Content-Length when that is less than expect_bytes: a record declaring a
+// huge chunk never allocates the declared size for a small object. nullptr
+// when the body cannot fit (more than expect_bytes; for a ranged request the
+// server answered with 200, less than the range's end).
+std::shared_ptr<Buffer> body_buffer(Transfer* t) {
+  const HttpResponse& r = t->response;
+  const std::size_t want = t->request.expect_bytes;
+  if (r.declared_bytes < 0) return t->pool->take(want);
+  const auto declared = static_cast<unsigned long long>(r.declared_bytes);
+  if (t->request.ranged && t->status_seen == 200) {
+    return declared >= t->request.range_offset + want ? t->pool->take(want) : nullptr;
+  }
+  return declared <= want ? t->pool->take(static_cast<std::size_t>(declared)) : nullptr;
+}
+
+std::size_t write_body(Transfer* t, char* data, std::size_t len) {
   const bool success = t->status_seen >= 200 && t->status_seen < 300;
   if (t->request.expect_bytes > 0 && success) {
     HttpResponse& r = t->response;
-    if (!r.data) r.data = t->pool->take(t->request.expect_bytes);
+    if (!r.data && !(r.data = body_buffer(t))) {
+      r.overflow = true;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
     std::string_view chunk(data, len);
     if (t->request.ranged && t->status_seen == 200) {
       // The server ignored Range and sends the whole object: keep our slice.
@@ -170,7 +204,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
       }
       return len;
     }
-    if (r.data_size + chunk.size() > t->request.expect_bytes) {
+    if (r.data_size + chunk.size() > r.data->size()) {
       r.overflow = true;
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
@@ -183,6 +217,20 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
   return len;
 }
 
+std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  try {
+    return write_body(t, data, size * n);
+  } catch (...) {  // std::bad_alloc of a declared chunk size the host cannot hold
+    t->response.alloc_failed = true;
+    return 0;
+  }
+}
+
+// Transport errors that can heal on their own (a restarted or briefly
+// overloaded server, a kept-alive connection the server closed). They are
+// retried only once the endpoint has answered the transport: before that they
+// mean a wrong address, protocol or a silent endpoint.
 bool retryable_curl(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
@@ -219,19 +267,6 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
-std::pair<std::string, std::string> Transport::parse_error(const std::string& xml) {
-  if (xml.empty()) return {};
-  tinyxml2::XMLDocument doc;
-  if (doc.Parse(xml.data(), xml.size()) != tinyxml2::XML_SUCCESS) return {};
-  const tinyxml2::XMLElement* root = doc.FirstChildElement("Error");
-  if (root == nullptr) return {};
-  auto text = [&](const char* name) -> std::string {
-    const tinyxml2::XMLElement* e = root->FirstChildElement(name);
-    return e && e->GetText() ? e->GetText() : "";
-  };
-  return {text("Code"), text("Message")};
-}
-
 struct Transport::Impl {
   S3Settings settings;
   std::string sigv4;  // "aws:amz:REGION:s3"
@@ -255,6 +290,7 @@ struct Transport::Impl {
   std::set<Transfer*> running;
   std::mt19937_64 rng{std::random_device{}()};
   std::shared_ptr<BufferPool> pool;
+  bool answered = false;  // some response arrived on this transport
 
   explicit Impl(const S3Settings& s)
       : settings(s),
@@ -314,6 +350,11 @@ struct Transport::Impl {
       }
     }
     t->easy = e;
+    const auto now = Clock::now();
+    if (t->response.attempts == 0) {
+      t->first_start = now;
+      t->deadline = now + seconds(settings.deadline_seconds);
+    }
     t->read_offset = 0;
     t->body_seen = 0;
     t->status_seen = 0;
@@ -324,8 +365,11 @@ struct Transport::Impl {
     r.transport_error.clear();
     r.headers.clear();
     r.text.clear();
+    r.data.reset();
     r.data_size = 0;
     r.overflow = false;
+    r.alloc_failed = false;
+    r.declared_bytes = -1;
     ++r.attempts;
 
     const HttpRequest& q = t->request;
@@ -341,9 +385,11 @@ struct Transport::Impl {
     curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sigv4.c_str());
     curl_easy_setopt(e, CURLOPT_USERNAME, settings.access_key.c_str());
     curl_easy_setopt(e, CURLOPT_PASSWORD, settings.secret_key.c_str());
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(settings.connect_timeout_seconds * 1000));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout_seconds * 1000));
+    // Each attempt ends by the request's deadline.
+    const double left = std::chrono::duration<double>(t->deadline - now).count();
+    auto ms = [](double s) { return std::max(1L, static_cast<long>(s * 1000)); };
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms(std::min(settings.connect_timeout_seconds, left)));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms(std::min(settings.timeout_seconds, left)));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::ceil(settings.stall_seconds)));
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, settings.verify ? 1L : 0L);
@@ -400,9 +446,15 @@ struct Transport::Impl {
     return d * jitter(rng);
   }
 
-  bool should_retry(const Transfer& t, CURLcode code) const {
-    if (t.response.attempts > settings.max_retries) return false;
-    if (code != CURLE_OK) return !t.response.overflow && retryable_curl(code);
+  static Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  }
+
+  // Whether the failure can heal by retrying (not whether time is left).
+  bool can_heal(const Transfer& t, CURLcode code) const {
+    if (code != CURLE_OK) {
+      return answered && !t.response.overflow && !t.response.alloc_failed && retryable_curl(code);
+    }
     const long s = t.response.status;
     if (s == 500 || s == 502 || s == 503 || s == 504 || s == 429) return true;
     if (s == 400) {
@@ -422,20 +474,36 @@ struct Transport::Impl {
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     // An overflow aborted a response that did arrive: keep its status so the
     // caller can tell "too big" from "unreachable".
-    t->response.status = code == CURLE_OK || t->response.overflow ? status : 0;
-    t->response.curl_code = code;
+    HttpResponse& r = t->response;
+    const bool aborted_by_us = r.overflow || r.alloc_failed;
+    r.status = code == CURLE_OK || aborted_by_us ? status : 0;
+    r.curl_code = code;
+    r.first_contact = !answered && r.status == 0;
+    if (status > 0) answered = true;
+    r.tls_untrusted = code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+                      code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_ISSUER_ERROR ||
+                      code == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+    r.hint.clear();
+    if (code == CURLE_SSL_CONNECT_ERROR) r.hint = "the TLS handshake failed: is it a plain http:// endpoint?";
+    if (code == CURLE_GOT_NOTHING && settings.endpoint_url.rfind("http://", 0) == 0) {
+      r.hint = "no reply: is it an https:// endpoint?";
+    }
     if (code != CURLE_OK) {
-      t->response.transport_error =
-          t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
+      r.transport_error = t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
     }
     idle_handles.push_back(e);
     t->easy = nullptr;
-    if (should_retry(*t, code)) {
-      t->not_before = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(
-                                             backoff_seconds(t->response.attempts - 1)));
-      delayed.push(t);
-      return;
+    const auto now = Clock::now();
+    r.seconds = std::chrono::duration<double>(now - t->first_start).count();
+    if (!r.tls_untrusted && r.attempts <= settings.max_retries && can_heal(*t, code)) {
+      const auto due = now + seconds(backoff_seconds(r.attempts - 1));
+      // A retry must have a useful part of the deadline left.
+      if (due + std::chrono::milliseconds(50) < t->deadline) {
+        t->not_before = due;
+        delayed.push(t);
+        return;
+      }
+      r.deadline_reached = true;
     }
     curl_slist_free_all(t->header_list);
     t->header_list = nullptr;

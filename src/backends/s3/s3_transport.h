@@ -2,8 +2,9 @@
 // I/O thread, so requests from every caller thread share one pool of
 // kept-alive connections and at most `max_in_flight` run at once. Requests are
 // signed by libcurl (CURLOPT_AWS_SIGV4) and retried with exponential backoff
-// and jitter on transient failures (5xx, 429, RequestTimeout, refused or
-// reset connections, timeouts).
+// and jitter on failures that can heal (5xx, 429, RequestTimeout; refused or
+// reset connections and timeouts once the endpoint has answered this
+// transport), each within its deadline (S3Settings::deadline_seconds).
 #pragma once
 
 #include <cstddef>
@@ -40,8 +41,21 @@ struct HttpResponse {
   std::string text;                       // body when not received into `data`
   std::shared_ptr<Buffer> data;           // body for expect_bytes requests
   std::size_t data_size = 0;              // bytes written into `data`
+  // The 2xx body of an expect_bytes request was not received: it is longer
+  // than expect_bytes, its Content-Length (`declared_bytes`) differs, or no
+  // buffer of that size could be allocated (`alloc_failed`). Nothing of the
+  // declared size is allocated before the length matched.
   bool overflow = false;
+  bool alloc_failed = false;
+  long long declared_bytes = -1;  // Content-Length of the 2xx body, -1 if none
   int attempts = 0;
+  double seconds = 0;           // from the first attempt to the end of the last
+  bool deadline_reached = false;  // a retry was due but the deadline forbade it
+  // The endpoint had not answered this transport yet: transport errors then
+  // are final (wrong port, TLS against plain HTTP, a silent endpoint).
+  bool first_contact = false;
+  bool tls_untrusted = false;   // the peer's certificate failed verification
+  std::string hint;             // a likely cause ("is it a plain http:// endpoint?") or empty
   bool ok() const { return status >= 200 && status < 300; }
 };
 
@@ -58,10 +72,6 @@ class Transport {
   // Thread-safe; callers from many threads share the connection pool.
   std::vector<HttpResponse> run(std::vector<HttpRequest> requests);
   HttpResponse run(HttpRequest request);
-
-  // The S3 error code (<Code>) and message (<Message>) of an XML error body,
-  // or empty strings.
-  static std::pair<std::string, std::string> parse_error(const std::string& xml);
 
  private:
   struct Impl;
