@@ -22,7 +22,8 @@ PACKAGES=(
   python3-six  # the original DosNa, run by tests/interop/original_dosna.py
   # images
   libpng-dev
-  # local services for the ceph / s3 suites
+  # local services for the ceph / s3 suites (openssl: the test CA of the https endpoint)
+  openssl
   ceph-mon ceph-osd ceph-common radosgw
   # the test hosts of scripts/test-hosts.sh (ip netns, unshare)
   iproute2 util-linux
