@@ -146,7 +146,9 @@ Acked run_writer(const Plan& plan, int writer, std::uint64_t seed, Dataset ds,
   for (int pass = 0;; ++pass) {
     std::shuffle(mine.begin(), mine.end(), rng);
     for (std::size_t b : mine) {
-      if (Clock::now() >= end) return acked;
+      // At least one write each: a writer process that started late under
+      // load still takes part.
+      if (Clock::now() >= end && acked.writes > 0) return acked;
       ds.write(plan.selection(b), plan.values(b, pass));
       acked.last_pass[b] = pass;
       ++acked.writes;
