@@ -99,7 +99,8 @@ std::shared_ptr<Buffer> new_chunk_buffer(const DatasetState& st, bool needs_fill
 // Strides of the selection's box (squeezed axes included) in a user buffer
 // whose shape is either the result shape or the box shape.
 std::vector<std::int64_t> box_strides(const DatasetState& st, const NormalizedSelection& norm,
-                                      const Shape& shape, const std::vector<std::int64_t>& strides) {
+                                      const Shape& shape, const std::vector<std::int64_t>& strides,
+                                      std::string_view what = {}) {
   const std::size_t isz = st.meta.dtype.itemsize();
   const Shape box = norm.box_shape();
   const Shape result = norm.result_shape();
@@ -111,8 +112,19 @@ std::vector<std::int64_t> box_strides(const DatasetState& st, const NormalizedSe
     for (const auto& a : norm.axes) out.push_back(a.squeeze ? 0 : rs[r++]);
     return out;
   }
-  throw InvalidArgument(st.describe() + ": buffer of shape " + shape_to_string(shape) +
-                        " does not match the selection's shape " + shape_to_string(result));
+  throw InvalidArgument(st.describe() + std::string(what) + ": buffer of shape " +
+                        shape_to_string(shape) + " does not match the selection's shape " +
+                        shape_to_string(result));
+}
+
+// The strides of a caller's buffer `out` for the selection, after checking
+// its dtype and shape; `what` names the selection in messages.
+std::vector<std::int64_t> out_strides(const DatasetState& st, const NormalizedSelection& norm,
+                                      const MutableArrayView& out, std::string_view what = {}) {
+  if (!(out.dtype == st.meta.dtype))
+    throw InvalidArgument(st.describe() + std::string(what) + ": buffer dtype " + out.dtype.str() +
+                          " differs from the dataset's " + st.meta.dtype.str());
+  return box_strides(st, norm, out.shape, out.strides, what);
 }
 
 // numpy's broadcasting of an assigned value to the selection's result shape;
@@ -252,22 +264,58 @@ std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask&
   return out;
 }
 
+// " (selection i of n)": names one selection of read_many in messages.
+std::string nth_selection(std::size_t i, std::size_t n) {
+  return " (selection " + std::to_string(i) + " of " + std::to_string(n) + ")";
+}
+
+// One selection of a read: its chunk plan and where its box lands.
+struct BoxRead {
+  ChunkPlan plan;
+  std::byte* dst;
+  std::vector<std::int64_t> dst_strides;
+};
+
+// The chunk tasks of several box reads numbered one after another, so one
+// batched pass over them keeps the chunks of every box in flight together.
+class BoxTasks {
+ public:
+  explicit BoxTasks(std::span<const BoxRead> boxes) : boxes_(boxes) {
+    first_.reserve(boxes.size() + 1);
+    first_.push_back(0);
+    for (const auto& b : boxes) first_.push_back(first_.back() + b.plan.size());
+  }
+  std::int64_t size() const { return first_.back(); }
+  // Calls fn(box, task) for the tasks [first, last), in order.
+  template <class Fn>
+  void visit(std::int64_t first, std::int64_t last, Fn&& fn) const {
+    auto b = static_cast<std::size_t>(
+        std::upper_bound(first_.begin(), first_.end(), first) - first_.begin() - 1);
+    for (std::int64_t g = first; g < last; ++g) {
+      while (g >= first_[b + 1]) ++b;
+      fn(boxes_[b], boxes_[b].plan.task(g - first_[b]));
+    }
+  }
+
+ private:
+  std::span<const BoxRead> boxes_;
+  std::vector<std::int64_t> first_;
+};
+
 // gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
 // chunk the selection only partly covers is read as its planes, every chunk
 // of the batch in one get_ranges_many call, so only the needed bytes travel.
-void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst,
-                   const std::vector<std::int64_t>& dst_strides) {
-  const auto& steps = plan.steps();
+void gather_ranged(const DatasetState& st, const BoxTasks& all) {
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
-  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
+  for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+    std::vector<const BoxRead*> boxes;
     std::vector<ChunkTask> tasks;
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
     std::vector<std::optional<PlaneRanges>> parts;
     bool any_partial = false;
-    for (std::int64_t i = first; i < last; ++i) {
-      ChunkTask t = plan.task(i);
-      auto part = plane_ranges(st, t, steps);
+    all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
+      auto part = plane_ranges(st, t, box.plan.steps());
       if (part && part->total <= chunk_nbytes / 2) {
         ranges.push_back(part->ranges);
         any_partial = true;
@@ -276,41 +324,45 @@ void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst
         ranges.push_back({ByteRange{0, chunk_nbytes}});
       }
       idx.push_back(t.index);
+      boxes.push_back(&box);
       tasks.push_back(std::move(t));
       parts.push_back(std::move(part));
-    }
+    });
     std::vector<ChunkData> data(tasks.size());
     if (any_partial) st.store->get_ranges_many(idx, ranges, data);
     else st.store->get_many(idx, data);
     const std::size_t isz = st.meta.dtype.itemsize();
     for (std::size_t k = 0; k < tasks.size(); ++k) {
       const ChunkTask& t = tasks[k];
+      const BoxRead& box = *boxes[k];
       if (!parts[k] || !data[k]) {
         check_payload(st, t.index, data[k]);
-        gather_one(st, t, steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+        gather_one(st, t, box.plan.steps(), data[k] ? data[k]->data() : nullptr, false, box.dst,
+                   box.dst_strides);
         continue;
       }
       if (data[k]->size() != parts[k]->total)
         throw IoError(st.describe() + ": short ranged read of chunk " +
                       codec::join_index(t.index, '.'));
       copy_strided(data[k]->data(), parts[k]->src_strides.data(),
-                   dst + offset_of(t.box_offset, dst_strides), dst_strides.data(), t.count.data(),
-                   t.count.size(), isz);
+                   box.dst + offset_of(t.box_offset, box.dst_strides), box.dst_strides.data(),
+                   t.count.data(), t.count.size(), isz);
     }
   });
 }
 
-void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* dst,
-            const std::vector<std::int64_t>& dst_strides) {
-  const ChunkPlan plan(norm, st.meta.shape, st.meta.chunk_size);
-  if (st.store->reads_ranges()) return gather_ranged(st, plan, dst, dst_strides);
-  const auto& steps = plan.steps();
+// Reads every box: each chunk a box touches is fetched once for that box, the
+// chunks of all boxes in shared batches.
+void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
+  const BoxTasks all(boxes);
+  if (st.store->reads_ranges()) return gather_ranged(st, all);
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
-  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
+  for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+    std::vector<const BoxRead*> whole_box;
     std::vector<ChunkTask> whole;
     std::vector<ChunkIndex> whole_idx;
-    for (std::int64_t i = first; i < last; ++i) {
-      ChunkTask t = plan.task(i);
+    all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
+      const auto& steps = box.plan.steps();
       const std::size_t range = contiguous_range(st, t, steps);
       if (range > 0 && range <= half_chunk) {
         ChunkData part = st.store->get_range(
@@ -318,18 +370,20 @@ void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* 
         if (part && part->size() != range)
           throw IoError(st.describe() + ": short range read of chunk " +
                         codec::join_index(t.index, '.'));
-        gather_one(st, t, steps, part ? part->data() : nullptr, true, dst, dst_strides);
+        gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
       } else {
         whole_idx.push_back(t.index);
+        whole_box.push_back(&box);
         whole.push_back(std::move(t));
       }
-    }
+    });
     if (whole.empty()) return;
     std::vector<ChunkData> data(whole.size());
     st.store->get_many(whole_idx, data);
     for (std::size_t k = 0; k < whole.size(); ++k) {
       check_payload(st, whole[k].index, data[k]);
-      gather_one(st, whole[k], steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+      gather_one(st, whole[k], whole_box[k]->plan.steps(), data[k] ? data[k]->data() : nullptr,
+                 false, whole_box[k]->dst, whole_box[k]->dst_strides);
     }
   });
 }
@@ -456,7 +510,9 @@ NdArray Dataset::read(const Selection& selection) const {
   st.check_connected();
   const NormalizedSelection norm = normalize(selection, st.meta.shape, st.name);
   NdArray out = NdArray::uninitialized(st.meta.dtype, norm.result_shape());
-  gather(st, norm, out.bytes(), box_strides(st, norm, out.shape(), {}));
+  const BoxRead box{ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), out.bytes(),
+                    box_strides(st, norm, out.shape(), {})};
+  gather(st, {&box, 1});
   return out;
 }
 
@@ -464,12 +520,45 @@ void Dataset::read(const Selection& selection, MutableArrayView out) const {
   const auto& st = *state_;
   st.check_connected();
   const NormalizedSelection norm = normalize(selection, st.meta.shape, st.name);
-  if (!(out.dtype == st.meta.dtype))
-    throw InvalidArgument(st.describe() + ": buffer dtype " + out.dtype.str() +
-                          " differs from the dataset's " + st.meta.dtype.str());
-  const auto strides = box_strides(st, norm, out.shape, out.strides);
-  if (norm.size() == 0) return;
-  gather(st, norm, out.data, strides);
+  const BoxRead box{ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), out.data,
+                    out_strides(st, norm, out)};
+  gather(st, {&box, 1});
+}
+
+std::vector<NdArray> Dataset::read_many(std::span<const Selection> selections) const {
+  const auto& st = *state_;
+  st.check_connected();
+  std::vector<NdArray> outs;
+  std::vector<BoxRead> boxes;
+  outs.reserve(selections.size());
+  boxes.reserve(selections.size());
+  for (std::size_t i = 0; i < selections.size(); ++i) {
+    const NormalizedSelection norm = normalize(
+        selections[i], st.meta.shape, st.name + nth_selection(i, selections.size()));
+    outs.push_back(NdArray::uninitialized(st.meta.dtype, norm.result_shape()));
+    boxes.push_back({ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), outs.back().bytes(),
+                     box_strides(st, norm, outs.back().shape(), {})});
+  }
+  gather(st, boxes);
+  return outs;
+}
+
+void Dataset::read_many(std::span<const Selection> selections,
+                        std::span<const MutableArrayView> outs) const {
+  const auto& st = *state_;
+  st.check_connected();
+  if (selections.size() != outs.size())
+    throw InvalidArgument(st.describe() + ": read_many got " + std::to_string(selections.size()) +
+                          " selections but " + std::to_string(outs.size()) + " buffers");
+  std::vector<BoxRead> boxes;
+  boxes.reserve(selections.size());
+  for (std::size_t i = 0; i < selections.size(); ++i) {
+    const std::string what = nth_selection(i, selections.size());
+    const NormalizedSelection norm = normalize(selections[i], st.meta.shape, st.name + what);
+    boxes.push_back({ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), outs[i].data,
+                     out_strides(st, norm, outs[i], what)});
+  }
+  gather(st, boxes);
 }
 
 void Dataset::write(const Selection& selection, ArrayView values) {
