@@ -29,32 +29,9 @@ void copy_row_typed(const std::byte* src, std::int64_t ss, std::byte* dst, std::
 using RowFn = void (*)(const std::byte*, std::int64_t, std::byte*, std::int64_t, std::int64_t,
                        std::size_t);
 
-// A row of at most 64 bytes, copied inline as two overlapping blocks: a
-// libc memcpy call costs more than the copy itself when a box is cut into
-// many short rows (small chunks).
-inline void copy_short_row(const std::byte* src, std::byte* dst, std::size_t n) {
-  if (n >= 32) {
-    std::memcpy(dst, src, 32);
-    std::memcpy(dst + n - 32, src + n - 32, 32);
-  } else if (n >= 16) {
-    std::memcpy(dst, src, 16);
-    std::memcpy(dst + n - 16, src + n - 16, 16);
-  } else if (n >= 8) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n >= 4) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
-
 void row_contiguous(const std::byte* src, std::int64_t, std::byte* dst, std::int64_t,
                     std::int64_t n, std::size_t itemsize) {
-  const std::size_t bytes = static_cast<std::size_t>(n) * itemsize;
-  if (bytes <= 64) copy_short_row(src, dst, bytes);
-  else std::memcpy(dst, src, bytes);
+  std::memcpy(dst, src, static_cast<std::size_t>(n) * itemsize);
 }
 
 void row_strided(const std::byte* src, std::int64_t ss, std::byte* dst, std::int64_t ds,
