@@ -74,9 +74,9 @@ void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn) {
   else engine.run_local(batches, task);
 }
 
-std::int64_t offset_of(const std::vector<std::int64_t>& pos, const std::vector<std::int64_t>& strides) {
+std::int64_t offset_of(const std::int64_t* pos, const std::vector<std::int64_t>& strides) {
   std::int64_t off = 0;
-  for (std::size_t d = 0; d < pos.size(); ++d) off += pos[d] * strides[d];
+  for (std::size_t d = 0; d < strides.size(); ++d) off += pos[d] * strides[d];
   return off;
 }
 
@@ -164,13 +164,13 @@ std::size_t contiguous_range(const DatasetState& st, const ChunkTask& t,
   const auto& cs = st.meta.chunk_size;
   const std::size_t nd = cs.size();
   std::size_t j = 0;
-  while (j < nd && t.count[j] == 1) ++j;
+  while (j < nd && t.count()[j] == 1) ++j;
   if (j == nd) return st.meta.dtype.itemsize();
   if (steps[j] != 1) return 0;
   for (std::size_t d = j + 1; d < nd; ++d)
-    if (t.count[d] != cs[d] || steps[d] != 1) return 0;
+    if (t.count()[d] != cs[d] || steps[d] != 1) return 0;
   std::size_t n = st.meta.dtype.itemsize();
-  for (std::size_t d = j; d < nd; ++d) n *= static_cast<std::size_t>(t.count[d]);
+  for (std::size_t d = j; d < nd; ++d) n *= static_cast<std::size_t>(t.count()[d]);
   return n;
 }
 
@@ -179,7 +179,7 @@ std::size_t contiguous_range(const DatasetState& st, const ChunkTask& t,
 void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
                 const std::byte* chunk, bool is_range, std::byte* dst,
                 const std::vector<std::int64_t>& dst_strides) {
-  const std::size_t nd = t.count.size();
+  const std::size_t nd = t.ndim();
   std::int64_t src_strides[16];
   std::vector<std::int64_t> heap;
   std::int64_t* ss = src_strides;
@@ -190,23 +190,23 @@ void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<st
   const std::byte* src;
   if (chunk) {
     for (std::size_t d = 0; d < nd; ++d) ss[d] = st.chunk_strides[d] * steps[d];
-    src = is_range ? chunk : chunk + offset_of(t.in_chunk_start, st.chunk_strides);
+    src = is_range ? chunk : chunk + offset_of(t.in_chunk_start(), st.chunk_strides);
   } else {
     std::fill(ss, ss + nd, 0);
     src = st.fill;
   }
-  copy_strided(src, ss, dst + offset_of(t.box_offset, dst_strides), dst_strides.data(),
-               t.count.data(), nd, st.meta.dtype.itemsize());
+  copy_strided(src, ss, dst + offset_of(t.box_offset(), dst_strides), dst_strides.data(),
+               t.count(), nd, st.meta.dtype.itemsize());
 }
 
 // Copies user box data into the chunk sub-box of task `t` in `chunk`.
 void scatter_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
                  const std::byte* src, const std::vector<std::int64_t>& src_strides, std::byte* chunk) {
-  const std::size_t nd = t.count.size();
+  const std::size_t nd = t.ndim();
   std::vector<std::int64_t> ds(nd);
   for (std::size_t d = 0; d < nd; ++d) ds[d] = st.chunk_strides[d] * steps[d];
-  copy_strided(src + offset_of(t.box_offset, src_strides), src_strides.data(),
-               chunk + offset_of(t.in_chunk_start, st.chunk_strides), ds.data(), t.count.data(),
+  copy_strided(src + offset_of(t.box_offset(), src_strides), src_strides.data(),
+               chunk + offset_of(t.in_chunk_start(), st.chunk_strides), ds.data(), t.count(),
                nd, st.meta.dtype.itemsize());
 }
 
@@ -223,20 +223,20 @@ struct PlaneRanges {
 std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask& t,
                                         const std::vector<std::int64_t>& steps) {
   constexpr std::int64_t kMaxRanges = 1024;
-  const std::size_t nd = t.count.size();
+  const std::size_t nd = t.ndim();
   if (nd == 0) return std::nullopt;
   for (std::size_t d = 0; d < nd; ++d)
-    if (steps[d] <= 0 || t.count[d] <= 0) return std::nullopt;
+    if (steps[d] <= 0 || t.count()[d] <= 0) return std::nullopt;
   const std::size_t inner = nd >= 2 ? nd - 2 : 0;
   const auto& cs = st.chunk_strides;
   auto span = static_cast<std::int64_t>(st.meta.dtype.itemsize());
   std::int64_t base = 0;
   for (std::size_t d = inner; d < nd; ++d) {
-    span += (t.count[d] - 1) * steps[d] * cs[d];
-    base += t.in_chunk_start[d] * cs[d];
+    span += (t.count()[d] - 1) * steps[d] * cs[d];
+    base += t.in_chunk_start()[d] * cs[d];
   }
   std::int64_t planes = 1;
-  for (std::size_t d = 0; d < inner; ++d) planes *= t.count[d];
+  for (std::size_t d = 0; d < inner; ++d) planes *= t.count()[d];
   if (planes > kMaxRanges) return std::nullopt;
   PlaneRanges out;
   out.total = static_cast<std::size_t>(planes * span);
@@ -245,19 +245,19 @@ std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask&
   std::int64_t packed = span;
   for (std::size_t d = inner; d-- > 0;) {
     out.src_strides[d] = packed;
-    packed *= t.count[d];
+    packed *= t.count()[d];
   }
   std::vector<std::int64_t> m(inner, 0);
   for (std::int64_t p = 0; p < planes; ++p) {
     std::int64_t off = base;
-    for (std::size_t d = 0; d < inner; ++d) off += (t.in_chunk_start[d] + m[d] * steps[d]) * cs[d];
+    for (std::size_t d = 0; d < inner; ++d) off += (t.in_chunk_start()[d] + m[d] * steps[d]) * cs[d];
     const ByteRange r{static_cast<std::size_t>(off), static_cast<std::size_t>(span)};
     if (!out.ranges.empty() && out.ranges.back().offset + out.ranges.back().length == r.offset)
       out.ranges.back().length += r.length;
     else
       out.ranges.push_back(r);
     for (std::size_t d = inner; d-- > 0;) {
-      if (++m[d] < t.count[d]) break;
+      if (++m[d] < t.count()[d]) break;
       m[d] = 0;
     }
   }
@@ -308,22 +308,28 @@ class BoxTasks {
 void gather_ranged(const DatasetState& st, const BoxTasks& all) {
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
   for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+    const auto n = static_cast<std::size_t>(last - first);
     std::vector<const BoxRead*> boxes;
     std::vector<ChunkTask> tasks;
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
     std::vector<std::optional<PlaneRanges>> parts;
+    boxes.reserve(n);
+    tasks.reserve(n);
+    idx.reserve(n);
+    ranges.reserve(n);
+    parts.reserve(n);
     bool any_partial = false;
     all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
       auto part = plane_ranges(st, t, box.plan.steps());
       if (part && part->total <= chunk_nbytes / 2) {
-        ranges.push_back(part->ranges);
+        ranges.push_back(std::move(part->ranges));
         any_partial = true;
       } else {
         part.reset();
         ranges.push_back({ByteRange{0, chunk_nbytes}});
       }
-      idx.push_back(t.index);
+      idx.push_back(std::move(t.index));
       boxes.push_back(&box);
       tasks.push_back(std::move(t));
       parts.push_back(std::move(part));
@@ -336,17 +342,17 @@ void gather_ranged(const DatasetState& st, const BoxTasks& all) {
       const ChunkTask& t = tasks[k];
       const BoxRead& box = *boxes[k];
       if (!parts[k] || !data[k]) {
-        check_payload(st, t.index, data[k]);
+        check_payload(st, idx[k], data[k]);
         gather_one(st, t, box.plan.steps(), data[k] ? data[k]->data() : nullptr, false, box.dst,
                    box.dst_strides);
         continue;
       }
       if (data[k]->size() != parts[k]->total)
         throw IoError(st.describe() + ": short ranged read of chunk " +
-                      codec::join_index(t.index, '.'));
+                      codec::join_index(idx[k], '.'));
       copy_strided(data[k]->data(), parts[k]->src_strides.data(),
-                   box.dst + offset_of(t.box_offset, box.dst_strides), box.dst_strides.data(),
-                   t.count.data(), t.count.size(), isz);
+                   box.dst + offset_of(t.box_offset(), box.dst_strides), box.dst_strides.data(),
+                   t.count(), t.ndim(), isz);
     }
   });
 }
@@ -358,21 +364,25 @@ void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
   if (st.store->reads_ranges()) return gather_ranged(st, all);
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
   for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+    const auto n = static_cast<std::size_t>(last - first);
     std::vector<const BoxRead*> whole_box;
     std::vector<ChunkTask> whole;
     std::vector<ChunkIndex> whole_idx;
+    whole_box.reserve(n);
+    whole.reserve(n);
+    whole_idx.reserve(n);
     all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
       const auto& steps = box.plan.steps();
       const std::size_t range = contiguous_range(st, t, steps);
       if (range > 0 && range <= half_chunk) {
         ChunkData part = st.store->get_range(
-            t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start, st.chunk_strides)), range);
+            t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start(), st.chunk_strides)), range);
         if (part && part->size() != range)
           throw IoError(st.describe() + ": short range read of chunk " +
                         codec::join_index(t.index, '.'));
         gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
       } else {
-        whole_idx.push_back(t.index);
+        whole_idx.push_back(std::move(t.index));
         whole_box.push_back(&box);
         whole.push_back(std::move(t));
       }
@@ -381,7 +391,7 @@ void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
     std::vector<ChunkData> data(whole.size());
     st.store->get_many(whole_idx, data);
     for (std::size_t k = 0; k < whole.size(); ++k) {
-      check_payload(st, whole[k].index, data[k]);
+      check_payload(st, whole_idx[k], data[k]);
       gather_one(st, whole[k], whole_box[k]->plan.steps(), data[k] ? data[k]->data() : nullptr,
                  false, whole_box[k]->dst, whole_box[k]->dst_strides);
     }
@@ -599,7 +609,7 @@ void Dataset::load(ArrayView data) {
       const ChunkBox box = chunk_box(st.meta, idx.back());
       payloads.push_back(chunk_payload(
           st, idx.back(),
-          ArrayView{data.dtype, box.count, data.data + offset_of(box.start, strides), strides}));
+          ArrayView{data.dtype, box.count, data.data + offset_of(box.start.data(), strides), strides}));
     }
     st.store->put_many(idx, payloads);
   });
