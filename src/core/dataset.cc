@@ -210,18 +210,46 @@ void scatter_one(const DatasetState& st, const ChunkTask& t, const std::vector<s
                nd, st.meta.dtype.itemsize());
 }
 
-// The sub-box of a chunk as "planes": one byte range per position of the
-// outer axes (all but the last two), each spanning the inner rectangle, and
-// the strides of the sub-box inside those ranges once concatenated. Adjacent
-// ranges are merged. nullopt for non-positive steps or too many ranges.
-struct PlaneRanges {
-  std::vector<ByteRange> ranges;
-  std::vector<std::int64_t> src_strides;
-  std::size_t total = 0;
-};
+// Calls fn(chunk_offset, dst_offset) for each "plane" of task `t`: one
+// position of the outer axes (all but the last two), its first element's
+// byte offset in the chunk and in the destination of `dst_strides`.
+template <class Fn>
+void for_each_plane(const DatasetState& st, const ChunkTask& t,
+                    const std::vector<std::int64_t>& steps,
+                    const std::vector<std::int64_t>& dst_strides, Fn&& fn) {
+  const std::size_t nd = t.ndim();
+  const std::size_t inner = nd >= 2 ? nd - 2 : 0;
+  const auto& cs = st.chunk_strides;
+  std::int64_t src = offset_of(t.in_chunk_start(), cs);
+  std::int64_t dst = offset_of(t.box_offset(), dst_strides);
+  std::int64_t m[16] = {0};
+  std::vector<std::int64_t> heap;
+  std::int64_t* pos = m;
+  if (inner > 16) {
+    heap.assign(inner, 0);
+    pos = heap.data();
+  }
+  while (true) {
+    fn(src, dst);
+    std::size_t d = inner;
+    while (true) {
+      if (d == 0) return;
+      --d;
+      src += steps[d] * cs[d];
+      dst += dst_strides[d];
+      if (++pos[d] < t.count()[d]) break;
+      src -= t.count()[d] * steps[d] * cs[d];
+      dst -= t.count()[d] * dst_strides[d];
+      pos[d] = 0;
+    }
+  }
+}
 
-std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask& t,
-                                        const std::vector<std::int64_t>& steps) {
+// The bytes of a chunk that task `t` reads, as ranges: one per plane, each
+// spanning the inner rectangle, adjacent ones merged. nullopt for
+// non-positive steps or too many ranges.
+std::optional<std::vector<ByteRange>> plane_ranges(const DatasetState& st, const ChunkTask& t,
+                                                   const std::vector<std::int64_t>& steps) {
   constexpr std::int64_t kMaxRanges = 1024;
   const std::size_t nd = t.ndim();
   if (nd == 0) return std::nullopt;
@@ -229,39 +257,71 @@ std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask&
     if (steps[d] <= 0 || t.count()[d] <= 0) return std::nullopt;
   const std::size_t inner = nd >= 2 ? nd - 2 : 0;
   const auto& cs = st.chunk_strides;
-  auto span = static_cast<std::int64_t>(st.meta.dtype.itemsize());
-  std::int64_t base = 0;
-  for (std::size_t d = inner; d < nd; ++d) {
-    span += (t.count()[d] - 1) * steps[d] * cs[d];
-    base += t.in_chunk_start()[d] * cs[d];
-  }
+  auto span = static_cast<std::size_t>(st.meta.dtype.itemsize());
+  for (std::size_t d = inner; d < nd; ++d)
+    span += static_cast<std::size_t>((t.count()[d] - 1) * steps[d] * cs[d]);
   std::int64_t planes = 1;
   for (std::size_t d = 0; d < inner; ++d) planes *= t.count()[d];
   if (planes > kMaxRanges) return std::nullopt;
-  PlaneRanges out;
-  out.total = static_cast<std::size_t>(planes * span);
-  out.src_strides.resize(nd);
-  for (std::size_t d = inner; d < nd; ++d) out.src_strides[d] = cs[d] * steps[d];
-  std::int64_t packed = span;
-  for (std::size_t d = inner; d-- > 0;) {
-    out.src_strides[d] = packed;
-    packed *= t.count()[d];
-  }
-  std::vector<std::int64_t> m(inner, 0);
-  for (std::int64_t p = 0; p < planes; ++p) {
-    std::int64_t off = base;
-    for (std::size_t d = 0; d < inner; ++d) off += (t.in_chunk_start()[d] + m[d] * steps[d]) * cs[d];
-    const ByteRange r{static_cast<std::size_t>(off), static_cast<std::size_t>(span)};
-    if (!out.ranges.empty() && out.ranges.back().offset + out.ranges.back().length == r.offset)
-      out.ranges.back().length += r.length;
+  std::vector<ByteRange> out;
+  out.reserve(static_cast<std::size_t>(planes));
+  for_each_plane(st, t, steps, st.chunk_strides, [&](std::int64_t off, std::int64_t) {
+    const ByteRange r{static_cast<std::size_t>(off), span};
+    if (!out.empty() && out.back().offset + out.back().length == r.offset)
+      out.back().length += r.length;
     else
-      out.ranges.push_back(r);
-    for (std::size_t d = inner; d-- > 0;) {
-      if (++m[d] < t.count()[d]) break;
-      m[d] = 0;
+      out.push_back(r);
+  });
+  return out;
+}
+
+// Sorted, merged byte ranges of one chunk, fetched into one buffer one after
+// another.
+struct RangeSet {
+  std::vector<ByteRange> ranges;
+  std::vector<std::size_t> at;  // where ranges[i] starts in the buffer
+  std::size_t total = 0;
+
+  explicit RangeSet(std::vector<ByteRange> all) {
+    std::sort(all.begin(), all.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+    for (const auto& r : all) {
+      if (!ranges.empty() && r.offset <= ranges.back().offset + ranges.back().length) {
+        ByteRange& last = ranges.back();
+        last.length = std::max(last.length, r.offset + r.length - last.offset);
+      } else {
+        ranges.push_back(r);
+      }
+    }
+    for (const auto& r : ranges) {
+      at.push_back(total);
+      total += r.length;
     }
   }
-  return out;
+  // Buffer position of chunk byte `offset`, which one of the ranges holds.
+  std::size_t locate(std::size_t offset) const {
+    const auto i = static_cast<std::size_t>(
+        std::upper_bound(ranges.begin(), ranges.end(), offset,
+                         [](std::size_t o, const ByteRange& r) { return o < r.offset; }) -
+        ranges.begin() - 1);
+    return at[i] + (offset - ranges[i].offset);
+  }
+};
+
+// Copies task `t` (whose plane_ranges `set` holds) out of `buf`.
+void gather_planes(const DatasetState& st, const ChunkTask& t,
+                   const std::vector<std::int64_t>& steps, const RangeSet& set,
+                   const std::byte* buf, std::byte* dst,
+                   const std::vector<std::int64_t>& dst_strides) {
+  const std::size_t nd = t.ndim();
+  const std::size_t inner = nd >= 2 ? nd - 2 : 0;
+  std::int64_t ss[2];
+  for (std::size_t d = inner; d < nd; ++d) ss[d - inner] = st.chunk_strides[d] * steps[d];
+  for_each_plane(st, t, steps, dst_strides, [&](std::int64_t src, std::int64_t off) {
+    copy_strided(buf + set.locate(static_cast<std::size_t>(src)), ss, dst + off,
+                 dst_strides.data() + inner, t.count() + inner, nd - inner,
+                 st.meta.dtype.itemsize());
+  });
 }
 
 // " (selection i of n)": names one selection of read_many in messages.
@@ -276,23 +336,39 @@ struct BoxRead {
   std::vector<std::int64_t> dst_strides;
 };
 
-// The chunk tasks of several box reads numbered one after another, so one
-// batched pass over them keeps the chunks of every box in flight together.
+// The chunk tasks of several box reads, grouped by chunk: a chunk that several
+// boxes touch is one group, so it is fetched once, and one batched pass over
+// the groups keeps the chunks of every box in flight together.
 class BoxTasks {
  public:
-  explicit BoxTasks(std::span<const BoxRead> boxes) : boxes_(boxes) {
+  BoxTasks(std::span<const BoxRead> boxes, const Shape& grid) : boxes_(boxes) {
     first_.reserve(boxes.size() + 1);
     first_.push_back(0);
     for (const auto& b : boxes) first_.push_back(first_.back() + b.plan.size());
+    order_.reserve(static_cast<std::size_t>(first_.back()));
+    for (std::size_t b = 0; b < boxes.size(); ++b) {
+      for (std::int64_t t = 0; t < boxes[b].plan.size(); ++t) {
+        const ChunkTask task = boxes[b].plan.task(t);
+        std::int64_t flat = 0;
+        for (std::size_t d = 0; d < grid.size(); ++d) flat = flat * grid[d] + task.index[d];
+        order_.push_back({flat, first_[b] + t});
+      }
+    }
+    // One plan touches each chunk once.
+    if (boxes.size() > 1) std::sort(order_.begin(), order_.end());
+    for (std::size_t k = 0; k < order_.size(); ++k)
+      if (k == 0 || order_[k].first != order_[k - 1].first) group_.push_back(k);
+    group_.push_back(order_.size());
   }
-  std::int64_t size() const { return first_.back(); }
-  // Calls fn(box, task) for the tasks [first, last), in order.
+  std::int64_t chunks() const { return static_cast<std::int64_t>(group_.size()) - 1; }
+  // Calls fn(box, task) for each task of chunk group `c` in [0, chunks()).
   template <class Fn>
-  void visit(std::int64_t first, std::int64_t last, Fn&& fn) const {
-    auto b = static_cast<std::size_t>(
-        std::upper_bound(first_.begin(), first_.end(), first) - first_.begin() - 1);
-    for (std::int64_t g = first; g < last; ++g) {
-      while (g >= first_[b + 1]) ++b;
+  void visit(std::int64_t c, Fn&& fn) const {
+    for (std::size_t k = group_[static_cast<std::size_t>(c)];
+         k < group_[static_cast<std::size_t>(c) + 1]; ++k) {
+      const std::int64_t g = order_[k].second;
+      const auto b = static_cast<std::size_t>(
+          std::upper_bound(first_.begin(), first_.end(), g) - first_.begin() - 1);
       fn(boxes_[b], boxes_[b].plan.task(g - first_[b]));
     }
   }
@@ -300,100 +376,117 @@ class BoxTasks {
  private:
   std::span<const BoxRead> boxes_;
   std::vector<std::int64_t> first_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> order_;  // (flat chunk, task number)
+  std::vector<std::size_t> group_;                              // start of each chunk in order_
+};
+
+// A task of a batch and the box it fills.
+struct BoxTask {
+  const BoxRead* box;
+  ChunkTask task;
 };
 
 // gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
-// chunk the selection only partly covers is read as its planes, every chunk
-// of the batch in one get_ranges_many call, so only the needed bytes travel.
+// chunk the selections only partly cover is read as the union of their
+// planes, every chunk of the batch in one get_ranges_many call, so only the
+// needed bytes travel.
 void gather_ranged(const DatasetState& st, const BoxTasks& all) {
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
-  for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+  for_each_batch(*st.engine, all.chunks(), false, [&](std::int64_t first, std::int64_t last) {
     const auto n = static_cast<std::size_t>(last - first);
-    std::vector<const BoxRead*> boxes;
-    std::vector<ChunkTask> tasks;
+    std::vector<std::vector<BoxTask>> tasks(n);
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
-    std::vector<std::optional<PlaneRanges>> parts;
-    boxes.reserve(n);
-    tasks.reserve(n);
+    std::vector<std::optional<RangeSet>> sets;
     idx.reserve(n);
     ranges.reserve(n);
-    parts.reserve(n);
+    sets.reserve(n);
     bool any_partial = false;
-    all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
-      auto part = plane_ranges(st, t, box.plan.steps());
-      if (part && part->total <= chunk_nbytes / 2) {
-        ranges.push_back(std::move(part->ranges));
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<ByteRange> wanted;
+      bool whole = false;
+      all.visit(first + static_cast<std::int64_t>(k), [&](const BoxRead& box, ChunkTask t) {
+        if (!whole) {
+          auto part = plane_ranges(st, t, box.plan.steps());
+          if (part) wanted.insert(wanted.end(), part->begin(), part->end());
+          else whole = true;
+        }
+        tasks[k].push_back({&box, std::move(t)});
+      });
+      std::optional<RangeSet> set;
+      if (!whole) set.emplace(std::move(wanted));
+      if (set && set->total <= chunk_nbytes / 2) {
+        ranges.push_back(set->ranges);
         any_partial = true;
       } else {
-        part.reset();
+        set.reset();
         ranges.push_back({ByteRange{0, chunk_nbytes}});
       }
-      idx.push_back(std::move(t.index));
-      boxes.push_back(&box);
-      tasks.push_back(std::move(t));
-      parts.push_back(std::move(part));
-    });
-    std::vector<ChunkData> data(tasks.size());
+      idx.push_back(tasks[k].front().task.index);
+      sets.push_back(std::move(set));
+    }
+    std::vector<ChunkData> data(n);
     if (any_partial) st.store->get_ranges_many(idx, ranges, data);
     else st.store->get_many(idx, data);
-    const std::size_t isz = st.meta.dtype.itemsize();
-    for (std::size_t k = 0; k < tasks.size(); ++k) {
-      const ChunkTask& t = tasks[k];
-      const BoxRead& box = *boxes[k];
-      if (!parts[k] || !data[k]) {
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!sets[k] || !data[k]) {
         check_payload(st, idx[k], data[k]);
-        gather_one(st, t, box.plan.steps(), data[k] ? data[k]->data() : nullptr, false, box.dst,
-                   box.dst_strides);
+        for (const auto& [box, t] : tasks[k])
+          gather_one(st, t, box->plan.steps(), data[k] ? data[k]->data() : nullptr, false,
+                     box->dst, box->dst_strides);
         continue;
       }
-      if (data[k]->size() != parts[k]->total)
+      if (data[k]->size() != sets[k]->total)
         throw IoError(st.describe() + ": short ranged read of chunk " +
                       codec::join_index(idx[k], '.'));
-      copy_strided(data[k]->data(), parts[k]->src_strides.data(),
-                   box.dst + offset_of(t.box_offset(), box.dst_strides), box.dst_strides.data(),
-                   t.count(), t.ndim(), isz);
+      for (const auto& [box, t] : tasks[k])
+        gather_planes(st, t, box->plan.steps(), *sets[k], data[k]->data(), box->dst,
+                      box->dst_strides);
     }
   });
 }
 
-// Reads every box: each chunk a box touches is fetched once for that box, the
-// chunks of all boxes in shared batches.
+// Reads every box: each chunk the boxes touch is fetched once (a sub-range
+// that one box reads contiguously on its own), the chunks in shared batches.
 void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
-  const BoxTasks all(boxes);
+  const BoxTasks all(boxes, st.grid);
   if (st.store->reads_ranges()) return gather_ranged(st, all);
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
-  for_each_batch(*st.engine, all.size(), false, [&](std::int64_t first, std::int64_t last) {
+  for_each_batch(*st.engine, all.chunks(), false, [&](std::int64_t first, std::int64_t last) {
     const auto n = static_cast<std::size_t>(last - first);
-    std::vector<const BoxRead*> whole_box;
-    std::vector<ChunkTask> whole;
+    std::vector<std::vector<BoxTask>> whole(n);
     std::vector<ChunkIndex> whole_idx;
-    whole_box.reserve(n);
-    whole.reserve(n);
+    std::vector<std::size_t> whole_group;
     whole_idx.reserve(n);
-    all.visit(first, last, [&](const BoxRead& box, ChunkTask t) {
-      const auto& steps = box.plan.steps();
-      const std::size_t range = contiguous_range(st, t, steps);
-      if (range > 0 && range <= half_chunk) {
-        ChunkData part = st.store->get_range(
-            t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start(), st.chunk_strides)), range);
-        if (part && part->size() != range)
-          throw IoError(st.describe() + ": short range read of chunk " +
-                        codec::join_index(t.index, '.'));
-        gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
-      } else {
-        whole_idx.push_back(std::move(t.index));
-        whole_box.push_back(&box);
-        whole.push_back(std::move(t));
-      }
-    });
-    if (whole.empty()) return;
-    std::vector<ChunkData> data(whole.size());
+    whole_group.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      all.visit(first + static_cast<std::int64_t>(k), [&](const BoxRead& box, ChunkTask t) {
+        const auto& steps = box.plan.steps();
+        const std::size_t range = contiguous_range(st, t, steps);
+        if (range > 0 && range <= half_chunk) {
+          ChunkData part = st.store->get_range(
+              t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start(), st.chunk_strides)),
+              range);
+          if (part && part->size() != range)
+            throw IoError(st.describe() + ": short range read of chunk " +
+                          codec::join_index(t.index, '.'));
+          gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
+        } else {
+          whole[k].push_back({&box, std::move(t)});
+        }
+      });
+      if (whole[k].empty()) continue;
+      whole_idx.push_back(whole[k].front().task.index);
+      whole_group.push_back(k);
+    }
+    if (whole_idx.empty()) return;
+    std::vector<ChunkData> data(whole_idx.size());
     st.store->get_many(whole_idx, data);
-    for (std::size_t k = 0; k < whole.size(); ++k) {
-      check_payload(st, whole_idx[k], data[k]);
-      gather_one(st, whole[k], whole_box[k]->plan.steps(), data[k] ? data[k]->data() : nullptr,
-                 false, whole_box[k]->dst, whole_box[k]->dst_strides);
+    for (std::size_t j = 0; j < whole_idx.size(); ++j) {
+      check_payload(st, whole_idx[j], data[j]);
+      for (const auto& [box, t] : whole[whole_group[j]])
+        gather_one(st, t, box->plan.steps(), data[j] ? data[j]->data() : nullptr, false, box->dst,
+                   box->dst_strides);
     }
   });
 }

@@ -806,7 +806,7 @@ TEST_P(Counting, WritesReadOnlyPartiallyCoveredChunks) {
   EXPECT_EQ(edge.at<std::int32_t>({2, 0}), 0) << "outside the dataset an edge chunk holds the fill";
 }
 
-TEST_P(Counting, ReadManyFetchesEachChunkOncePerSelectionInSharedBatches) {
+TEST_P(Counting, ReadManyFetchesEachChunkOnceInSharedBatches) {
   const std::string name = fresh("countmany");
   Dataset ds = counted_->create_dataset(name, {12, 12}, DType::of<float>(), {4, 4}, 0);
   ds.load(iota<float>({12, 12}).view());
@@ -827,9 +827,21 @@ TEST_P(Counting, ReadManyFetchesEachChunkOncePerSelectionInSharedBatches) {
   counting_->reset();
   const std::vector<NdArray> got = ds.read_many(sels);
   const auto c = counting_->counts(name);
+  // Chunk (1,1), which three boxes touch, is fetched once: as the union of
+  // the boxes' byte ranges on stores that read ranges; elsewhere as one whole
+  // chunk for the two strided boxes plus the single element's own range.
+  const std::string backend = std::get<0>(GetParam());
+  const bool ranged = backend == "hdf5" || backend == "ceph";
   std::map<ChunkIndex, std::int64_t> reads;
-  for (const auto& [index, n] : c.chunks) reads[index] = n.reads();
-  EXPECT_EQ(reads, want) << "read_many fetched a chunk more (or less) often than the boxes touch it";
+  for (const auto& [index, n] : c.chunks) {
+    reads[index] = n.reads();
+    EXPECT_LE(n.get, 1) << "read_many fetched the whole chunk " << index[0] << "," << index[1]
+                        << " more than once";
+  }
+  std::map<ChunkIndex, std::int64_t> once = want;
+  for (auto& [index, n] : once) n = 1;
+  if (!ranged) once[{1, 1}] = 2;
+  EXPECT_EQ(reads, once) << "read_many fetched a chunk more (or less) often than once";
   EXPECT_TRUE(c.written_chunks().empty());
   if (ds.engine().concurrency() == 1) {
     // One worker: the chunk reads of the five boxes go out in one batch.
