@@ -56,9 +56,12 @@ class Dataset {
   // Reads several selections as one batched plan: the chunks of all of them
   // are requested together (up to the store's batch window), so a store with
   // asynchronous I/O keeps them in flight instead of waiting box by box.
-  // Result i is what read(selections[i]) returns. Each chunk a selection
-  // touches is fetched once for that selection. Every selection (and buffer)
-  // is checked before any chunk is read; errors name the selection's index.
+  // Result i is what read(selections[i]) returns. A chunk that several
+  // selections touch is fetched once for all of them (on a store that reads
+  // byte ranges, the union of their ranges; elsewhere a selection that reads
+  // one contiguous range of it still reads that range on its own). Every
+  // selection (and buffer) is checked before any chunk is read; errors name
+  // the selection's index.
   std::vector<NdArray> read_many(std::span<const Selection> selections) const;
   // Into callers' buffers: outs[i] as for read(selections[i], outs[i]); the
   // two spans must have the same length.
