@@ -5,8 +5,10 @@
 #   build/bin/dosna-ceph-sync-boxes      (the same boxes read one chunk at a
 #                                         time, one synchronous whole-object
 #                                         read each: reference for read_boxes)
-#   build/bin/dosna-bench --backend ceph create_load,read_full,read_boxes on
-#   256^3 float32 in 64^3 chunks (1 MiB objects, like the rados bench)
+#   build/bin/dosna-bench --backend ceph create_load,read_full,read_boxes
+#   (one Dataset::read_many of all boxes) and read_boxes_each (one
+#   Dataset::read per box, measured in the same loop) on 256^3 float32 in
+#   64^3 chunks (1 MiB objects, like the rados bench)
 # and the ratios. Every line is JSON; MB is 10^6 bytes everywhere (rados
 # bench prints MiB/s; converted here).
 #
@@ -93,7 +95,7 @@ for round in $(seq 1 "$ROUNDS"); do
   "$ROOT/build/bin/dosna-ceph-sync-boxes" --reps "$REPS" | tee -a "$TMP/lines"
   if [ -x "$BENCH" ]; then
     "$BENCH" --backend ceph --engine "$ENGINE" --name "$POOL" --opt "conffile=$CEPH_CONF" \
-      --shape 256,256,256 --chunks 64,64,64 --dtype '<f4' --ops create_load,read_full,read_boxes \
+      --shape 256,256,256 --chunks 64,64,64 --dtype '<f4' --ops create_load,read_full,read_boxes,read_boxes_each \
       --reps "$REPS" 2>/dev/null | tee -a "$TMP/lines"
   fi
 done
@@ -120,6 +122,8 @@ out = {"op": "summary", "objectstore": sys.argv[2], "medians": lines,
        "create_load_vs_rados_write": ratio("create_load", "rados_bench_write", "mb_per_s"),
        "read_full_vs_rados_seq": ratio("read_full", "rados_bench_seq", "mb_per_s"),
        "read_boxes_vs_sync_one_chunk": ratio("read_boxes", "read_boxes_sync_reference", "ops_per_s"),
+       "read_boxes_each_vs_sync_one_chunk": ratio("read_boxes_each", "read_boxes_sync_reference",
+                                                  "ops_per_s"),
        "targets": {"create_load_vs_rados_write": 0.8, "read_full_vs_rados_seq": 0.8,
                    "read_boxes_vs_sync_one_chunk": 5.0}}
 print(json.dumps(out))

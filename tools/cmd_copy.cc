@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <span>
 
 #include "chunk_boxes.h"
 #include "commands.h"
@@ -40,6 +41,30 @@ bool is_h5(const std::string& ext) { return ext == ".h5" || ext == ".hdf5" || ex
 }
 #endif
 
+// Chunks per batch when chunks travel in batches: about 2 MiB per batch, so
+// small chunks keep many requests in flight and big ones give many batches
+// (workers drift apart and one reads while another writes; measured on
+// hdf5 -> ceph with 1 MiB chunks).
+std::size_t chunks_per_batch(std::size_t chunk_nbytes) {
+  return std::clamp<std::size_t>((std::size_t{2} << 20) / std::max<std::size_t>(chunk_nbytes, 1),
+                                 1, 64);
+}
+
+// Calls fn(boxes) for the chunk boxes of `meta`'s grid in C order, in batches
+// of chunks_per_batch() run as tasks of `engine`, so a batch can be read with
+// one Dataset::read_many (its chunks in flight together).
+void for_each_box_batch(const DatasetMeta& meta, Engine& engine,
+                        const std::function<void(std::span<const ChunkBox>)>& fn) {
+  const auto n = static_cast<std::size_t>(meta.total_chunks());
+  const std::size_t batch = chunks_per_batch(meta.chunk_nbytes());
+  engine.run_local((n + batch - 1) / batch, [&](std::size_t b) {
+    std::vector<ChunkBox> boxes;
+    for (std::size_t i = b * batch; i < std::min(n, (b + 1) * batch); ++i)
+      boxes.push_back(chunk_box(meta, static_cast<std::int64_t>(i)));
+    fn(boxes);
+  });
+}
+
 // Fills every chunk of `dst` from `read_box`, which returns a view of the
 // source box [start, start+count) (it may use `scratch`, an array of that
 // shape, as storage). Chunks run as tasks of `dst`'s engine.
@@ -65,13 +90,15 @@ using BoxSink = std::function<void(const Shape& start, const Shape& count, const
 
 void drain_chunks(const Dataset& src, const BoxSink& sink, Progress& progress) {
   const DatasetMeta meta = src.meta();
-  const auto n = static_cast<std::size_t>(meta.total_chunks());
-  src.engine().run_local(n, [&](std::size_t i) {
-    const ChunkBox box = chunk_box(meta, static_cast<std::int64_t>(i));
-    NdArray data = src.read(box_selection(box.start, box.count));
-    if (data.shape() != box.count) data = std::move(data).reshaped(box.count);
-    sink(box.start, box.count, data);
-    progress.add(data.nbytes());
+  for_each_box_batch(meta, src.engine(), [&](std::span<const ChunkBox> boxes) {
+    std::vector<Selection> sels;
+    for (const auto& box : boxes) sels.push_back(box_selection(box.start, box.count));
+    std::vector<NdArray> data = src.read_many(sels);
+    for (std::size_t k = 0; k < boxes.size(); ++k) {
+      if (data[k].shape() != boxes[k].count) data[k] = std::move(data[k]).reshaped(boxes[k].count);
+      sink(boxes[k].start, boxes[k].count, data[k]);
+      progress.add(data[k].nbytes());
+    }
   });
 }
 #endif
@@ -84,11 +111,7 @@ std::int64_t copy_stored_chunks(const Dataset& src, Dataset& dst, Progress& prog
   std::vector<ChunkIndex> indices = src_store->list();
   std::sort(indices.begin(), indices.end());
   const std::size_t expected = src.meta().chunk_nbytes();
-  // About 2 MiB per batch: enough requests in flight for small chunks, and
-  // for big ones many batches, so workers drift apart and one reads while
-  // another writes (measured on hdf5 -> ceph with 1 MiB chunks).
-  const std::size_t batch =
-      std::clamp<std::size_t>((std::size_t{2} << 20) / std::max<std::size_t>(expected, 1), 1, 64);
+  const std::size_t batch = chunks_per_batch(expected);
   const std::size_t batches = (indices.size() + batch - 1) / batch;
   std::atomic<std::int64_t> copied{0};
   dst.engine().run_local(batches, [&](std::size_t b) {
@@ -274,14 +297,19 @@ int cmd_export(const Args& args) {
       const auto strides = contiguous_strides(src.shape(), dtype.itemsize());
       {
         Progress progress("export", total, progress_enabled(args));
-        const DatasetMeta meta = src.meta();
-        src.engine().run_local(static_cast<std::size_t>(meta.total_chunks()), [&](std::size_t i) {
-          const ChunkBox box = chunk_box(meta, static_cast<std::int64_t>(i));
-          std::int64_t offset = 0;
-          for (std::size_t d = 0; d < box.start.size(); ++d) offset += box.start[d] * strides[d];
-          src.read(box_selection(box.start, box.count),
-                   MutableArrayView{dtype, box.count, base + offset, strides});
-          progress.add(nbytes(box.count, dtype.itemsize()));
+        for_each_box_batch(src.meta(), src.engine(), [&](std::span<const ChunkBox> boxes) {
+          std::vector<Selection> sels;
+          std::vector<MutableArrayView> views;
+          std::uint64_t done = 0;
+          for (const auto& box : boxes) {
+            std::int64_t offset = 0;
+            for (std::size_t d = 0; d < box.start.size(); ++d) offset += box.start[d] * strides[d];
+            sels.push_back(box_selection(box.start, box.count));
+            views.push_back(MutableArrayView{dtype, box.count, base + offset, strides});
+            done += nbytes(box.count, dtype.itemsize());
+          }
+          src.read_many(sels, views);
+          progress.add(done);
         });
         if (args.stats) progress.print_stats("export");
       }

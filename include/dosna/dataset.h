@@ -53,6 +53,20 @@ class Dataset {
   void read(const Selection& selection, MutableArrayView out) const;
   template <class T>
   void read(const Selection& selection, std::span<T> out) const;
+  // Reads several selections as one batched plan: the chunks of all of them
+  // are requested together (up to the store's batch window), so a store with
+  // asynchronous I/O keeps them in flight instead of waiting box by box.
+  // Result i is what read(selections[i]) returns. A chunk that several
+  // selections touch is fetched once for all of them (on a store that reads
+  // byte ranges, the union of their ranges; elsewhere a selection that reads
+  // one contiguous range of it still reads that range on its own). Every
+  // selection (and buffer) is checked before any chunk is read; errors name
+  // the selection's index.
+  std::vector<NdArray> read_many(std::span<const Selection> selections) const;
+  // Into callers' buffers: outs[i] as for read(selections[i], outs[i]); the
+  // two spans must have the same length.
+  void read_many(std::span<const Selection> selections,
+                 std::span<const MutableArrayView> outs) const;
 
   // Writes `values` (dtype(), shape broadcastable to the selection as numpy
   // does) into the selection. Validation happens before any chunk is touched:

@@ -174,6 +174,11 @@ void register_warnings(py::module_& m) {
   throw py::error_already_set();
 }
 
+[[noreturn]] void raise_type_error(const std::string& message) {
+  PyErr_SetString(PyExc_TypeError, message.c_str());
+  throw py::error_already_set();
+}
+
 // -------------------------------------------------------------------- dtypes
 
 int typenum_of(DType dt) {
@@ -536,29 +541,78 @@ struct PyDataChunk {
   DType dtype;
 };
 
-py::object read_dataset(const PyDataset& self, py::handle key) {
-  Resolved r = resolve(key, self.ds.shape(), self.ds.name());
-  if (r.result.empty() && !r.key.has_ellipsis) {  // integers only: a numpy scalar, like numpy
-    alignas(16) std::byte buf[16];
-    {
-      py::gil_scoped_release nogil;
-      self.ds.read(r.key.selection, dosna::MutableArrayView{self.dtype, {}, buf, {}});
-    }
-    PyObject* s = PyArray_Scalar(buf, as_descr(self.descr), nullptr);
-    if (s == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(s);
+// One read prepared under the GIL: the numpy array it fills, or for keys of
+// integers only (a numpy scalar result, like numpy) a one-element buffer.
+struct PreparedRead {
+  py::object array;  // none for a scalar result
+  alignas(16) std::byte scalar[16];
+  dosna::Selection selection;
+  dosna::MutableArrayView view;
+};
+
+// Resolves `key` like ds[key] and allocates the result; `what` names the key
+// in messages. `out` must not move afterwards (view.data may point into it).
+void prepare_read(const PyDataset& self, py::handle key, PreparedRead& out,
+                  const std::string& what) {
+  Resolved r = resolve(key, self.ds.shape(), what);
+  out.selection = std::move(r.key.selection);
+  if (r.result.empty() && !r.key.has_ellipsis) {
+    out.view = dosna::MutableArrayView{self.dtype, {}, out.scalar, {}};
+    return;
   }
   std::vector<npy_intp> dims(r.result.begin(), r.result.end());
   Py_INCREF(self.descr.ptr());  // PyArray_Empty steals it
   PyObject* a = PyArray_Empty(static_cast<int>(dims.size()), dims.data(), as_descr(self.descr), 0);
   if (a == nullptr) throw py::error_already_set();
-  py::object out = py::reinterpret_steal<py::object>(a);
+  out.array = py::reinterpret_steal<py::object>(a);
   auto* data = reinterpret_cast<std::byte*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(a)));
-  Shape view_shape = r.key.has_newaxis ? r.norm.result_shape() : r.result;
+  out.view = dosna::MutableArrayView{self.dtype,
+                                     r.key.has_newaxis ? r.norm.result_shape() : r.result, data, {}};
+}
+
+// The Python result of a read that was filled.
+py::object finish_read(const PyDataset& self, const PreparedRead& r) {
+  if (r.array) return r.array;
+  PyObject* s = PyArray_Scalar(const_cast<std::byte*>(r.scalar), as_descr(self.descr), nullptr);
+  if (s == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(s);
+}
+
+py::object read_dataset(const PyDataset& self, py::handle key) {
+  PreparedRead r;
+  prepare_read(self, key, r, self.ds.name());
   {
     py::gil_scoped_release nogil;
-    self.ds.read(r.key.selection, dosna::MutableArrayView{self.dtype, std::move(view_shape), data, {}});
+    self.ds.read(r.selection, r.view);
   }
+  return finish_read(self, r);
+}
+
+// ds.read_many(keys): [ds[k] for k in keys], read as one batched plan.
+py::list read_many_dataset(const PyDataset& self, py::handle keys_obj) {
+  if (!PySequence_Check(keys_obj.ptr()) || PyUnicode_Check(keys_obj.ptr()))
+    raise_type_error("read_many: expected a sequence of keys (like ds[key] takes), got " +
+                     std::string(py::str(py::type::of(keys_obj).attr("__name__"))));
+  const py::list keys(py::reinterpret_borrow<py::object>(keys_obj));
+  std::vector<PreparedRead> reads(keys.size());
+  for (std::size_t i = 0; i < reads.size(); ++i)  // named as Dataset::read_many names them
+    prepare_read(self, keys[i], reads[i],
+                 self.ds.name() + " (selection " + std::to_string(i) + " of " +
+                     std::to_string(reads.size()) + ")");
+  std::vector<dosna::Selection> selections;
+  std::vector<dosna::MutableArrayView> views;
+  selections.reserve(reads.size());
+  views.reserve(reads.size());
+  for (auto& r : reads) {
+    selections.push_back(std::move(r.selection));
+    views.push_back(std::move(r.view));
+  }
+  {
+    py::gil_scoped_release nogil;
+    self.ds.read_many(selections, views);
+  }
+  py::list out(reads.size());
+  for (std::size_t i = 0; i < reads.size(); ++i) out[i] = finish_read(self, reads[i]);
   return out;
 }
 
@@ -810,6 +864,7 @@ PYBIND11_MODULE(_dosna, m) {
              d.ds.engine().barrier();
            })
       .def("__getitem__", &read_dataset)
+      .def("read_many", &read_many_dataset, py::arg("keys"))
       .def("__setitem__", &write_dataset)
       .def("__len__",
            [](const PyDataset& d) {

@@ -55,19 +55,18 @@ ChunkPlan::ChunkPlan(const NormalizedSelection& selection, const Shape& shape,
 
 ChunkTask ChunkPlan::task(std::int64_t t) const {
   const std::size_t nd = axes_.size();
-  ChunkTask task;
-  task.index.resize(nd);
-  task.box_offset.resize(nd);
-  task.count.resize(nd);
-  task.in_chunk_start.resize(nd);
+  ChunkTask task(nd);
+  std::int64_t* box_offset = task.box_offset();
+  std::int64_t* count = task.count();
+  std::int64_t* in_chunk_start = task.in_chunk_start();
   for (std::size_t d = nd; d-- > 0;) {
     const auto n = static_cast<std::int64_t>(axes_[d].size());
     const AxisSegment& s = axes_[d][static_cast<std::size_t>(t % n)];
     t /= n;
     task.index[d] = s.chunk;
-    task.box_offset[d] = s.box_offset;
-    task.count[d] = s.count;
-    task.in_chunk_start[d] = s.in_chunk_start;
+    box_offset[d] = s.box_offset;
+    count[d] = s.count;
+    in_chunk_start[d] = s.in_chunk_start;
   }
   return task;
 }
@@ -76,7 +75,7 @@ bool ChunkPlan::covers_chunk(const ChunkTask& task) const {
   for (std::size_t d = 0; d < axes_.size(); ++d) {
     const std::int64_t lo = task.index[d] * chunk_size_[d];
     const std::int64_t valid = std::min(chunk_size_[d], shape_[d] - lo);
-    if (task.count[d] != valid || (steps_[d] != 1 && steps_[d] != -1 && valid > 1)) return false;
+    if (task.count()[d] != valid || (steps_[d] != 1 && steps_[d] != -1 && valid > 1)) return false;
   }
   return true;
 }

@@ -17,10 +17,34 @@ struct AxisSegment {
   std::int64_t in_chunk_start = 0;  // first position inside the chunk
 };
 
-// One touched chunk: the cartesian product of one segment per axis.
-struct ChunkTask {
+// One touched chunk: the cartesian product of one segment per axis. A read
+// builds one per touched chunk, so the three per-axis arrays live inline up
+// to kInlineAxes axes (only the index is allocated).
+class ChunkTask {
+ public:
+  static constexpr std::size_t kInlineAxes = 6;
   ChunkIndex index;
-  std::vector<std::int64_t> box_offset, count, in_chunk_start;
+
+  explicit ChunkTask(std::size_t ndim) : index(ndim), ndim_(ndim) {
+    if (ndim > kInlineAxes) large_.resize(3 * ndim);
+  }
+  // Stays valid when `index` was moved out.
+  std::size_t ndim() const { return ndim_; }
+  // Per axis: first position in the selection's box, positions in this
+  // chunk, first position inside the chunk.
+  std::int64_t* box_offset() { return values(); }
+  std::int64_t* count() { return values() + ndim(); }
+  std::int64_t* in_chunk_start() { return values() + 2 * ndim(); }
+  const std::int64_t* box_offset() const { return values(); }
+  const std::int64_t* count() const { return values() + ndim(); }
+  const std::int64_t* in_chunk_start() const { return values() + 2 * ndim(); }
+
+ private:
+  std::int64_t* values() { return large_.empty() ? small_ : large_.data(); }
+  const std::int64_t* values() const { return large_.empty() ? small_ : large_.data(); }
+  std::size_t ndim_;
+  std::int64_t small_[3 * kInlineAxes] = {};
+  std::vector<std::int64_t> large_;
 };
 
 class ChunkPlan {

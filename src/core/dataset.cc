@@ -81,9 +81,9 @@ void for_each_batch(Engine& engine, std::int64_t n, bool distributed, Fn&& fn,
   else engine.run_local(batches, task);
 }
 
-std::int64_t offset_of(const std::vector<std::int64_t>& pos, const std::vector<std::int64_t>& strides) {
+std::int64_t offset_of(const std::int64_t* pos, const std::vector<std::int64_t>& strides) {
   std::int64_t off = 0;
-  for (std::size_t d = 0; d < pos.size(); ++d) off += pos[d] * strides[d];
+  for (std::size_t d = 0; d < strides.size(); ++d) off += pos[d] * strides[d];
   return off;
 }
 
@@ -106,7 +106,8 @@ std::shared_ptr<Buffer> new_chunk_buffer(const DatasetState& st, bool needs_fill
 // Strides of the selection's box (squeezed axes included) in a user buffer
 // whose shape is either the result shape or the box shape.
 std::vector<std::int64_t> box_strides(const DatasetState& st, const NormalizedSelection& norm,
-                                      const Shape& shape, const std::vector<std::int64_t>& strides) {
+                                      const Shape& shape, const std::vector<std::int64_t>& strides,
+                                      std::string_view what = {}) {
   const std::size_t isz = st.meta.dtype.itemsize();
   const Shape box = norm.box_shape();
   const Shape result = norm.result_shape();
@@ -118,8 +119,19 @@ std::vector<std::int64_t> box_strides(const DatasetState& st, const NormalizedSe
     for (const auto& a : norm.axes) out.push_back(a.squeeze ? 0 : rs[r++]);
     return out;
   }
-  throw InvalidArgument(st.describe() + ": buffer of shape " + shape_to_string(shape) +
-                        " does not match the selection's shape " + shape_to_string(result));
+  throw InvalidArgument(st.describe() + std::string(what) + ": buffer of shape " +
+                        shape_to_string(shape) + " does not match the selection's shape " +
+                        shape_to_string(result));
+}
+
+// The strides of a caller's buffer `out` for the selection, after checking
+// its dtype and shape; `what` names the selection in messages.
+std::vector<std::int64_t> out_strides(const DatasetState& st, const NormalizedSelection& norm,
+                                      const MutableArrayView& out, std::string_view what = {}) {
+  if (!(out.dtype == st.meta.dtype))
+    throw InvalidArgument(st.describe() + std::string(what) + ": buffer dtype " + out.dtype.str() +
+                          " differs from the dataset's " + st.meta.dtype.str());
+  return box_strides(st, norm, out.shape, out.strides, what);
 }
 
 // numpy's broadcasting of an assigned value to the selection's result shape;
@@ -159,13 +171,13 @@ std::size_t contiguous_range(const DatasetState& st, const ChunkTask& t,
   const auto& cs = st.meta.chunk_size;
   const std::size_t nd = cs.size();
   std::size_t j = 0;
-  while (j < nd && t.count[j] == 1) ++j;
+  while (j < nd && t.count()[j] == 1) ++j;
   if (j == nd) return st.meta.dtype.itemsize();
   if (steps[j] != 1) return 0;
   for (std::size_t d = j + 1; d < nd; ++d)
-    if (t.count[d] != cs[d] || steps[d] != 1) return 0;
+    if (t.count()[d] != cs[d] || steps[d] != 1) return 0;
   std::size_t n = st.meta.dtype.itemsize();
-  for (std::size_t d = j; d < nd; ++d) n *= static_cast<std::size_t>(t.count[d]);
+  for (std::size_t d = j; d < nd; ++d) n *= static_cast<std::size_t>(t.count()[d]);
   return n;
 }
 
@@ -174,7 +186,7 @@ std::size_t contiguous_range(const DatasetState& st, const ChunkTask& t,
 void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
                 const std::byte* chunk, bool is_range, std::byte* dst,
                 const std::vector<std::int64_t>& dst_strides) {
-  const std::size_t nd = t.count.size();
+  const std::size_t nd = t.ndim();
   std::int64_t src_strides[16];
   std::vector<std::int64_t> heap;
   std::int64_t* ss = src_strides;
@@ -185,13 +197,13 @@ void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<st
   const std::byte* src;
   if (chunk) {
     for (std::size_t d = 0; d < nd; ++d) ss[d] = st.chunk_strides[d] * steps[d];
-    src = is_range ? chunk : chunk + offset_of(t.in_chunk_start, st.chunk_strides);
+    src = is_range ? chunk : chunk + offset_of(t.in_chunk_start(), st.chunk_strides);
   } else {
     std::fill(ss, ss + nd, 0);
     src = st.fill;
   }
-  copy_strided(src, ss, dst + offset_of(t.box_offset, dst_strides), dst_strides.data(),
-               t.count.data(), nd, st.meta.dtype.itemsize());
+  copy_strided(src, ss, dst + offset_of(t.box_offset(), dst_strides), dst_strides.data(),
+               t.count(), nd, st.meta.dtype.itemsize());
 }
 
 // Whether task `t` covers its whole chunk and its place in the user buffer
@@ -201,183 +213,336 @@ bool reads_in_place(const DatasetState& st, const ChunkTask& t,
                     const std::vector<std::int64_t>& dst_strides) {
   const auto& cs = st.meta.chunk_size;
   for (std::size_t d = 0; d < cs.size(); ++d) {
-    if (t.count[d] != cs[d]) return false;
-    if (t.count[d] > 1 && (steps[d] != 1 || dst_strides[d] != st.chunk_strides[d])) return false;
+    if (t.count()[d] != cs[d]) return false;
+    if (t.count()[d] > 1 && (steps[d] != 1 || dst_strides[d] != st.chunk_strides[d])) return false;
   }
   return true;
-}
-
-// Reads the chunks of `tasks` (all reads_in_place) straight into the user
-// buffer; absent chunks get the fill value.
-void gather_in_place(const DatasetState& st, const std::vector<ChunkTask>& tasks,
-                     const std::vector<std::int64_t>& steps, std::byte* dst,
-                     const std::vector<std::int64_t>& dst_strides) {
-  if (tasks.empty()) return;
-  std::vector<ChunkIndex> idx;
-  std::vector<std::span<std::byte>> out;
-  for (const ChunkTask& t : tasks) {
-    idx.push_back(t.index);
-    out.emplace_back(dst + offset_of(t.box_offset, dst_strides), st.meta.chunk_nbytes());
-  }
-  const std::vector<bool> found = st.store->get_many_into(idx, out);
-  for (std::size_t k = 0; k < tasks.size(); ++k)
-    if (!found[k]) gather_one(st, tasks[k], steps, nullptr, false, dst, dst_strides);
 }
 
 // Copies user box data into the chunk sub-box of task `t` in `chunk`.
 void scatter_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
                  const std::byte* src, const std::vector<std::int64_t>& src_strides, std::byte* chunk) {
-  const std::size_t nd = t.count.size();
+  const std::size_t nd = t.ndim();
   std::vector<std::int64_t> ds(nd);
   for (std::size_t d = 0; d < nd; ++d) ds[d] = st.chunk_strides[d] * steps[d];
-  copy_strided(src + offset_of(t.box_offset, src_strides), src_strides.data(),
-               chunk + offset_of(t.in_chunk_start, st.chunk_strides), ds.data(), t.count.data(),
+  copy_strided(src + offset_of(t.box_offset(), src_strides), src_strides.data(),
+               chunk + offset_of(t.in_chunk_start(), st.chunk_strides), ds.data(), t.count(),
                nd, st.meta.dtype.itemsize());
 }
 
-// The sub-box of a chunk as "planes": one byte range per position of the
-// outer axes (all but the last two), each spanning the inner rectangle, and
-// the strides of the sub-box inside those ranges once concatenated. Adjacent
-// ranges are merged. nullopt for non-positive steps or too many ranges.
-struct PlaneRanges {
-  std::vector<ByteRange> ranges;
-  std::vector<std::int64_t> src_strides;
-  std::size_t total = 0;
-};
-
-std::optional<PlaneRanges> plane_ranges(const DatasetState& st, const ChunkTask& t,
-                                        const std::vector<std::int64_t>& steps) {
-  constexpr std::int64_t kMaxRanges = 1024;
-  const std::size_t nd = t.count.size();
-  if (nd == 0) return std::nullopt;
-  for (std::size_t d = 0; d < nd; ++d)
-    if (steps[d] <= 0 || t.count[d] <= 0) return std::nullopt;
+// Calls fn(chunk_offset, dst_offset) for each "plane" of task `t`: one
+// position of the outer axes (all but the last two), its first element's
+// byte offset in the chunk and in the destination of `dst_strides`.
+template <class Fn>
+void for_each_plane(const DatasetState& st, const ChunkTask& t,
+                    const std::vector<std::int64_t>& steps,
+                    const std::vector<std::int64_t>& dst_strides, Fn&& fn) {
+  const std::size_t nd = t.ndim();
   const std::size_t inner = nd >= 2 ? nd - 2 : 0;
   const auto& cs = st.chunk_strides;
-  auto span = static_cast<std::int64_t>(st.meta.dtype.itemsize());
-  std::int64_t base = 0;
-  for (std::size_t d = inner; d < nd; ++d) {
-    span += (t.count[d] - 1) * steps[d] * cs[d];
-    base += t.in_chunk_start[d] * cs[d];
+  std::int64_t src = offset_of(t.in_chunk_start(), cs);
+  std::int64_t dst = offset_of(t.box_offset(), dst_strides);
+  std::int64_t m[16] = {0};
+  std::vector<std::int64_t> heap;
+  std::int64_t* pos = m;
+  if (inner > 16) {
+    heap.assign(inner, 0);
+    pos = heap.data();
   }
-  std::int64_t planes = 1;
-  for (std::size_t d = 0; d < inner; ++d) planes *= t.count[d];
-  if (planes > kMaxRanges) return std::nullopt;
-  PlaneRanges out;
-  out.total = static_cast<std::size_t>(planes * span);
-  out.src_strides.resize(nd);
-  for (std::size_t d = inner; d < nd; ++d) out.src_strides[d] = cs[d] * steps[d];
-  std::int64_t packed = span;
-  for (std::size_t d = inner; d-- > 0;) {
-    out.src_strides[d] = packed;
-    packed *= t.count[d];
-  }
-  std::vector<std::int64_t> m(inner, 0);
-  for (std::int64_t p = 0; p < planes; ++p) {
-    std::int64_t off = base;
-    for (std::size_t d = 0; d < inner; ++d) off += (t.in_chunk_start[d] + m[d] * steps[d]) * cs[d];
-    const ByteRange r{static_cast<std::size_t>(off), static_cast<std::size_t>(span)};
-    if (!out.ranges.empty() && out.ranges.back().offset + out.ranges.back().length == r.offset)
-      out.ranges.back().length += r.length;
-    else
-      out.ranges.push_back(r);
-    for (std::size_t d = inner; d-- > 0;) {
-      if (++m[d] < t.count[d]) break;
-      m[d] = 0;
+  while (true) {
+    fn(src, dst);
+    std::size_t d = inner;
+    while (true) {
+      if (d == 0) return;
+      --d;
+      src += steps[d] * cs[d];
+      dst += dst_strides[d];
+      if (++pos[d] < t.count()[d]) break;
+      src -= t.count()[d] * steps[d] * cs[d];
+      dst -= t.count()[d] * dst_strides[d];
+      pos[d] = 0;
     }
   }
+}
+
+// The bytes of a chunk that task `t` reads, as ranges: one per plane, each
+// spanning the inner rectangle, adjacent ones merged. nullopt for
+// non-positive steps or too many ranges.
+std::optional<std::vector<ByteRange>> plane_ranges(const DatasetState& st, const ChunkTask& t,
+                                                   const std::vector<std::int64_t>& steps) {
+  constexpr std::int64_t kMaxRanges = 1024;
+  const std::size_t nd = t.ndim();
+  if (nd == 0) return std::nullopt;
+  for (std::size_t d = 0; d < nd; ++d)
+    if (steps[d] <= 0 || t.count()[d] <= 0) return std::nullopt;
+  const std::size_t inner = nd >= 2 ? nd - 2 : 0;
+  const auto& cs = st.chunk_strides;
+  auto span = static_cast<std::size_t>(st.meta.dtype.itemsize());
+  for (std::size_t d = inner; d < nd; ++d)
+    span += static_cast<std::size_t>((t.count()[d] - 1) * steps[d] * cs[d]);
+  std::int64_t planes = 1;
+  for (std::size_t d = 0; d < inner; ++d) planes *= t.count()[d];
+  if (planes > kMaxRanges) return std::nullopt;
+  std::vector<ByteRange> out;
+  out.reserve(static_cast<std::size_t>(planes));
+  for_each_plane(st, t, steps, st.chunk_strides, [&](std::int64_t off, std::int64_t) {
+    const ByteRange r{static_cast<std::size_t>(off), span};
+    if (!out.empty() && out.back().offset + out.back().length == r.offset)
+      out.back().length += r.length;
+    else
+      out.push_back(r);
+  });
   return out;
 }
 
-// gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
-// chunk the selection only partly covers is read as its planes, every chunk
-// of the batch in one get_ranges_many call, so only the needed bytes travel.
-void gather_ranged(const DatasetState& st, const ChunkPlan& plan, std::byte* dst,
+// Sorted, merged byte ranges of one chunk, fetched into one buffer one after
+// another.
+struct RangeSet {
+  std::vector<ByteRange> ranges;
+  std::vector<std::size_t> at;  // where ranges[i] starts in the buffer
+  std::size_t total = 0;
+
+  explicit RangeSet(std::vector<ByteRange> all) {
+    std::sort(all.begin(), all.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+    for (const auto& r : all) {
+      if (!ranges.empty() && r.offset <= ranges.back().offset + ranges.back().length) {
+        ByteRange& last = ranges.back();
+        last.length = std::max(last.length, r.offset + r.length - last.offset);
+      } else {
+        ranges.push_back(r);
+      }
+    }
+    for (const auto& r : ranges) {
+      at.push_back(total);
+      total += r.length;
+    }
+  }
+  // Buffer position of chunk byte `offset`, which one of the ranges holds.
+  std::size_t locate(std::size_t offset) const {
+    const auto i = static_cast<std::size_t>(
+        std::upper_bound(ranges.begin(), ranges.end(), offset,
+                         [](std::size_t o, const ByteRange& r) { return o < r.offset; }) -
+        ranges.begin() - 1);
+    return at[i] + (offset - ranges[i].offset);
+  }
+};
+
+// Copies task `t` (whose plane_ranges `set` holds) out of `buf`.
+void gather_planes(const DatasetState& st, const ChunkTask& t,
+                   const std::vector<std::int64_t>& steps, const RangeSet& set,
+                   const std::byte* buf, std::byte* dst,
                    const std::vector<std::int64_t>& dst_strides) {
-  const auto& steps = plan.steps();
+  const std::size_t nd = t.ndim();
+  const std::size_t inner = nd >= 2 ? nd - 2 : 0;
+  std::int64_t ss[2];
+  for (std::size_t d = inner; d < nd; ++d) ss[d - inner] = st.chunk_strides[d] * steps[d];
+  for_each_plane(st, t, steps, dst_strides, [&](std::int64_t src, std::int64_t off) {
+    copy_strided(buf + set.locate(static_cast<std::size_t>(src)), ss, dst + off,
+                 dst_strides.data() + inner, t.count() + inner, nd - inner,
+                 st.meta.dtype.itemsize());
+  });
+}
+
+// " (selection i of n)": names one selection of read_many in messages.
+std::string nth_selection(std::size_t i, std::size_t n) {
+  return " (selection " + std::to_string(i) + " of " + std::to_string(n) + ")";
+}
+
+// One selection of a read: its chunk plan and where its box lands.
+struct BoxRead {
+  ChunkPlan plan;
+  std::byte* dst;
+  std::vector<std::int64_t> dst_strides;
+};
+
+// The chunk tasks of several box reads, grouped by chunk: a chunk that several
+// boxes touch is one group, so it is fetched once, and one batched pass over
+// the groups keeps the chunks of every box in flight together.
+class BoxTasks {
+ public:
+  BoxTasks(std::span<const BoxRead> boxes, const Shape& grid) : boxes_(boxes) {
+    first_.reserve(boxes.size() + 1);
+    first_.push_back(0);
+    for (const auto& b : boxes) first_.push_back(first_.back() + b.plan.size());
+    order_.reserve(static_cast<std::size_t>(first_.back()));
+    for (std::size_t b = 0; b < boxes.size(); ++b) {
+      for (std::int64_t t = 0; t < boxes[b].plan.size(); ++t) {
+        const ChunkTask task = boxes[b].plan.task(t);
+        std::int64_t flat = 0;
+        for (std::size_t d = 0; d < grid.size(); ++d) flat = flat * grid[d] + task.index[d];
+        order_.push_back({flat, first_[b] + t});
+      }
+    }
+    // One plan touches each chunk once.
+    if (boxes.size() > 1) std::sort(order_.begin(), order_.end());
+    for (std::size_t k = 0; k < order_.size(); ++k)
+      if (k == 0 || order_[k].first != order_[k - 1].first) group_.push_back(k);
+    group_.push_back(order_.size());
+  }
+  std::int64_t chunks() const { return static_cast<std::int64_t>(group_.size()) - 1; }
+  // Calls fn(box, task) for each task of chunk group `c` in [0, chunks()).
+  template <class Fn>
+  void visit(std::int64_t c, Fn&& fn) const {
+    for (std::size_t k = group_[static_cast<std::size_t>(c)];
+         k < group_[static_cast<std::size_t>(c) + 1]; ++k) {
+      const std::int64_t g = order_[k].second;
+      const auto b = static_cast<std::size_t>(
+          std::upper_bound(first_.begin(), first_.end(), g) - first_.begin() - 1);
+      fn(boxes_[b], boxes_[b].plan.task(g - first_[b]));
+    }
+  }
+
+ private:
+  std::span<const BoxRead> boxes_;
+  std::vector<std::int64_t> first_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> order_;  // (flat chunk, task number)
+  std::vector<std::size_t> group_;                              // start of each chunk in order_
+};
+
+// A task of a batch and the box it fills.
+struct BoxTask {
+  const BoxRead* box;
+  ChunkTask task;
+};
+
+// Reads the chunks of `tasks` (all reads_in_place) straight into their
+// boxes' buffers; absent chunks get the fill value.
+void gather_in_place(const DatasetState& st, const std::vector<BoxTask>& tasks) {
+  if (tasks.empty()) return;
+  std::vector<ChunkIndex> idx;
+  std::vector<std::span<std::byte>> out;
+  idx.reserve(tasks.size());
+  out.reserve(tasks.size());
+  for (const auto& [box, t] : tasks) {
+    idx.push_back(t.index);
+    out.emplace_back(box->dst + offset_of(t.box_offset(), box->dst_strides),
+                     st.meta.chunk_nbytes());
+  }
+  const std::vector<bool> found = st.store->get_many_into(idx, out);
+  for (std::size_t k = 0; k < tasks.size(); ++k)
+    if (!found[k])
+      gather_one(st, tasks[k].task, tasks[k].box->plan.steps(), nullptr, false, tasks[k].box->dst,
+                 tasks[k].box->dst_strides);
+}
+
+// gather() for stores that fetch byte ranges (ChunkStore::reads_ranges): a
+// chunk the selections only partly cover is read as the union of their
+// planes, every chunk of the batch in one get_ranges_many call, so only the
+// needed bytes travel.
+void gather_ranged(const DatasetState& st, const BoxTasks& all) {
   const std::size_t chunk_nbytes = st.meta.chunk_nbytes();
-  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkTask> tasks, in_place;
+  for_each_batch(*st.engine, all.chunks(), false, [&](std::int64_t first, std::int64_t last) {
+    const auto n = static_cast<std::size_t>(last - first);
+    std::vector<BoxTask> in_place;
+    std::vector<std::vector<BoxTask>> fetched;
     std::vector<ChunkIndex> idx;
     std::vector<std::vector<ByteRange>> ranges;
-    std::vector<std::optional<PlaneRanges>> parts;
+    std::vector<std::optional<RangeSet>> sets;
+    idx.reserve(n);
+    ranges.reserve(n);
+    sets.reserve(n);
     bool any_partial = false;
-    for (std::int64_t i = first; i < last; ++i) {
-      ChunkTask t = plan.task(i);
-      if (reads_in_place(st, t, steps, dst_strides)) {
-        in_place.push_back(std::move(t));
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<BoxTask> group;
+      std::vector<ByteRange> wanted;
+      bool whole = false;
+      all.visit(first + static_cast<std::int64_t>(k), [&](const BoxRead& box, ChunkTask t) {
+        if (!whole) {
+          auto part = plane_ranges(st, t, box.plan.steps());
+          if (part) wanted.insert(wanted.end(), part->begin(), part->end());
+          else whole = true;
+        }
+        group.push_back({&box, std::move(t)});
+      });
+      if (group.size() == 1 && reads_in_place(st, group[0].task, group[0].box->plan.steps(),
+                                              group[0].box->dst_strides)) {
+        in_place.push_back(std::move(group[0]));
         continue;
       }
-      auto part = plane_ranges(st, t, steps);
-      if (part && part->total <= chunk_nbytes / 2) {
-        ranges.push_back(part->ranges);
+      std::optional<RangeSet> set;
+      if (!whole) set.emplace(std::move(wanted));
+      if (set && set->total <= chunk_nbytes / 2) {
+        ranges.push_back(set->ranges);
         any_partial = true;
       } else {
-        part.reset();
+        set.reset();
         ranges.push_back({ByteRange{0, chunk_nbytes}});
       }
-      idx.push_back(t.index);
-      tasks.push_back(std::move(t));
-      parts.push_back(std::move(part));
+      idx.push_back(group.front().task.index);
+      sets.push_back(std::move(set));
+      fetched.push_back(std::move(group));
     }
-    gather_in_place(st, in_place, steps, dst, dst_strides);
-    if (tasks.empty()) return;
-    std::vector<ChunkData> data(tasks.size());
+    gather_in_place(st, in_place);
+    if (fetched.empty()) return;
+    std::vector<ChunkData> data(fetched.size());
     if (any_partial) st.store->get_ranges_many(idx, ranges, data);
     else st.store->get_many(idx, data);
-    const std::size_t isz = st.meta.dtype.itemsize();
-    for (std::size_t k = 0; k < tasks.size(); ++k) {
-      const ChunkTask& t = tasks[k];
-      if (!parts[k] || !data[k]) {
-        check_payload(st, t.index, data[k]);
-        gather_one(st, t, steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+    for (std::size_t k = 0; k < fetched.size(); ++k) {
+      if (!sets[k] || !data[k]) {
+        check_payload(st, idx[k], data[k]);
+        for (const auto& [box, t] : fetched[k])
+          gather_one(st, t, box->plan.steps(), data[k] ? data[k]->data() : nullptr, false,
+                     box->dst, box->dst_strides);
         continue;
       }
-      if (data[k]->size() != parts[k]->total)
+      if (data[k]->size() != sets[k]->total)
         throw IoError(st.describe() + ": short ranged read of chunk " +
-                      codec::join_index(t.index, '.'));
-      copy_strided(data[k]->data(), parts[k]->src_strides.data(),
-                   dst + offset_of(t.box_offset, dst_strides), dst_strides.data(), t.count.data(),
-                   t.count.size(), isz);
+                      codec::join_index(idx[k], '.'));
+      for (const auto& [box, t] : fetched[k])
+        gather_planes(st, t, box->plan.steps(), *sets[k], data[k]->data(), box->dst,
+                      box->dst_strides);
     }
   }, chunk_nbytes);
 }
 
-void gather(const DatasetState& st, const NormalizedSelection& norm, std::byte* dst,
-            const std::vector<std::int64_t>& dst_strides) {
-  const ChunkPlan plan(norm, st.meta.shape, st.meta.chunk_size);
-  if (st.store->reads_ranges()) return gather_ranged(st, plan, dst, dst_strides);
-  const auto& steps = plan.steps();
+// Reads every box: each chunk the boxes touch is fetched once (a sub-range
+// that one box reads contiguously on its own), the chunks in shared batches.
+void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
+  const BoxTasks all(boxes, st.grid);
+  if (st.store->reads_ranges()) return gather_ranged(st, all);
   const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
-  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkTask> whole, in_place;
+  for_each_batch(*st.engine, all.chunks(), false, [&](std::int64_t first, std::int64_t last) {
+    const auto n = static_cast<std::size_t>(last - first);
+    std::vector<std::vector<BoxTask>> whole(n);
+    std::vector<BoxTask> in_place;
     std::vector<ChunkIndex> whole_idx;
-    for (std::int64_t i = first; i < last; ++i) {
-      ChunkTask t = plan.task(i);
-      if (reads_in_place(st, t, steps, dst_strides)) {
-        in_place.push_back(std::move(t));
-        continue;
-      }
-      const std::size_t range = contiguous_range(st, t, steps);
-      if (range > 0 && range <= half_chunk) {
-        ChunkData part = st.store->get_range(
-            t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start, st.chunk_strides)), range);
-        if (part && part->size() != range)
-          throw IoError(st.describe() + ": short range read of chunk " +
-                        codec::join_index(t.index, '.'));
-        gather_one(st, t, steps, part ? part->data() : nullptr, true, dst, dst_strides);
-      } else {
-        whole_idx.push_back(t.index);
-        whole.push_back(std::move(t));
-      }
+    std::vector<std::size_t> whole_group;
+    whole_idx.reserve(n);
+    whole_group.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      all.visit(first + static_cast<std::int64_t>(k), [&](const BoxRead& box, ChunkTask t) {
+        const auto& steps = box.plan.steps();
+        if (reads_in_place(st, t, steps, box.dst_strides)) {
+          in_place.push_back({&box, std::move(t)});
+          return;
+        }
+        const std::size_t range = contiguous_range(st, t, steps);
+        if (range > 0 && range <= half_chunk) {
+          ChunkData part = st.store->get_range(
+              t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start(), st.chunk_strides)),
+              range);
+          if (part && part->size() != range)
+            throw IoError(st.describe() + ": short range read of chunk " +
+                          codec::join_index(t.index, '.'));
+          gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
+        } else {
+          whole[k].push_back({&box, std::move(t)});
+        }
+      });
+      if (whole[k].empty()) continue;
+      whole_idx.push_back(whole[k].front().task.index);
+      whole_group.push_back(k);
     }
-    gather_in_place(st, in_place, steps, dst, dst_strides);
-    if (whole.empty()) return;
-    std::vector<ChunkData> data(whole.size());
+    gather_in_place(st, in_place);
+    if (whole_idx.empty()) return;
+    std::vector<ChunkData> data(whole_idx.size());
     st.store->get_many(whole_idx, data);
-    for (std::size_t k = 0; k < whole.size(); ++k) {
-      check_payload(st, whole[k].index, data[k]);
-      gather_one(st, whole[k], steps, data[k] ? data[k]->data() : nullptr, false, dst, dst_strides);
+    for (std::size_t j = 0; j < whole_idx.size(); ++j) {
+      check_payload(st, whole_idx[j], data[j]);
+      for (const auto& [box, t] : whole[whole_group[j]])
+        gather_one(st, t, box->plan.steps(), data[j] ? data[j]->data() : nullptr, false, box->dst,
+                   box->dst_strides);
     }
   }, st.meta.chunk_nbytes());
 }
@@ -504,7 +669,9 @@ NdArray Dataset::read(const Selection& selection) const {
   st.check_connected();
   const NormalizedSelection norm = normalize(selection, st.meta.shape, st.name);
   NdArray out = NdArray::uninitialized(st.meta.dtype, norm.result_shape());
-  gather(st, norm, out.bytes(), box_strides(st, norm, out.shape(), {}));
+  const BoxRead box{ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), out.bytes(),
+                    box_strides(st, norm, out.shape(), {})};
+  gather(st, {&box, 1});
   return out;
 }
 
@@ -512,12 +679,45 @@ void Dataset::read(const Selection& selection, MutableArrayView out) const {
   const auto& st = *state_;
   st.check_connected();
   const NormalizedSelection norm = normalize(selection, st.meta.shape, st.name);
-  if (!(out.dtype == st.meta.dtype))
-    throw InvalidArgument(st.describe() + ": buffer dtype " + out.dtype.str() +
-                          " differs from the dataset's " + st.meta.dtype.str());
-  const auto strides = box_strides(st, norm, out.shape, out.strides);
-  if (norm.size() == 0) return;
-  gather(st, norm, out.data, strides);
+  const BoxRead box{ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), out.data,
+                    out_strides(st, norm, out)};
+  gather(st, {&box, 1});
+}
+
+std::vector<NdArray> Dataset::read_many(std::span<const Selection> selections) const {
+  const auto& st = *state_;
+  st.check_connected();
+  std::vector<NdArray> outs;
+  std::vector<BoxRead> boxes;
+  outs.reserve(selections.size());
+  boxes.reserve(selections.size());
+  for (std::size_t i = 0; i < selections.size(); ++i) {
+    const NormalizedSelection norm = normalize(
+        selections[i], st.meta.shape, st.name + nth_selection(i, selections.size()));
+    outs.push_back(NdArray::uninitialized(st.meta.dtype, norm.result_shape()));
+    boxes.push_back({ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), outs.back().bytes(),
+                     box_strides(st, norm, outs.back().shape(), {})});
+  }
+  gather(st, boxes);
+  return outs;
+}
+
+void Dataset::read_many(std::span<const Selection> selections,
+                        std::span<const MutableArrayView> outs) const {
+  const auto& st = *state_;
+  st.check_connected();
+  if (selections.size() != outs.size())
+    throw InvalidArgument(st.describe() + ": read_many got " + std::to_string(selections.size()) +
+                          " selections but " + std::to_string(outs.size()) + " buffers");
+  std::vector<BoxRead> boxes;
+  boxes.reserve(selections.size());
+  for (std::size_t i = 0; i < selections.size(); ++i) {
+    const std::string what = nth_selection(i, selections.size());
+    const NormalizedSelection norm = normalize(selections[i], st.meta.shape, st.name + what);
+    boxes.push_back({ChunkPlan(norm, st.meta.shape, st.meta.chunk_size), outs[i].data,
+                     out_strides(st, norm, outs[i], what)});
+  }
+  gather(st, boxes);
 }
 
 void Dataset::write(const Selection& selection, ArrayView values) {
@@ -558,7 +758,7 @@ void Dataset::load(ArrayView data) {
       const ChunkBox box = chunk_box(st.meta, idx.back());
       payloads.push_back(chunk_payload(
           st, idx.back(),
-          ArrayView{data.dtype, box.count, data.data + offset_of(box.start, strides), strides}));
+          ArrayView{data.dtype, box.count, data.data + offset_of(box.start.data(), strides), strides}));
     }
     st.store->put_many(idx, payloads);
   });

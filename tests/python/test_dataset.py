@@ -64,6 +64,44 @@ def test_create_from_data_and_slicing(con, new_name):
         ds[::0]
 
 
+def test_read_many_equals_reading_each_key(con, new_name):
+    data = np.random.RandomState(2).randn(30, 17, 9).astype(np.float32)
+    ds = con.create_dataset(new_name(), data=data, chunk_size=(8, 8, 4))
+    keys = [np.s_[2:20, 3:15, 1:8], np.s_[::-2, 3:-1:3, -1], np.s_[..., 4],
+            np.s_[5, None, ..., None], (1, 2, 3), np.s_[4:4], Ellipsis, slice(None),
+            np.s_[2:20, 3:15, 1:8], 7]
+    got = ds.read_many(keys)
+    assert isinstance(got, list) and len(got) == len(keys)
+    for key, g in zip(keys, got):
+        want = data[key]
+        assert type(g) is type(want), key
+        np.testing.assert_array_equal(g, want)
+        assert np.shape(g) == np.shape(want), key
+    assert isinstance(got[4], np.float32)
+    got[0][...] = 0  # results are independent arrays
+    np.testing.assert_array_equal(got[8], data[2:20, 3:15, 1:8])
+    assert ds.read_many([]) == []
+    assert len(ds.read_many(tuple(keys[:2]))) == 2
+
+
+def test_read_many_rejects_bad_keys(con, new_name):
+    ds = con.create_dataset(new_name(), data=np.arange(24, dtype=np.int32).reshape(6, 4),
+                            chunk_size=(4, 3))
+    with pytest.raises(IndexError, match='selection 2 of 3'):
+        ds.read_many([0, np.s_[1:3], (0, 4)])
+    with pytest.raises(IndexError):
+        ds.read_many([(0, 0, 0)])
+    with pytest.raises(ValueError):
+        ds.read_many([np.s_[::0]])
+    with pytest.raises(TypeError):
+        ds.read_many(np.s_[1:3])
+    with pytest.raises(TypeError):
+        ds.read_many('0')
+    with pytest.raises(IndexError):  # like ds[1.5] and numpy
+        ds.read_many([1.5])
+    np.testing.assert_array_equal(ds[...], np.arange(24, dtype=np.int32).reshape(6, 4))
+
+
 def test_set_broadcast_scalars(con, new_name):
     ref = np.zeros((12, 10, 7), np.float64)
     ds = con.create_dataset(new_name(), shape=ref.shape, dtype=np.float64, chunk_size=(5, 4, 3))

@@ -55,13 +55,11 @@ class CountingBackend::Store : public ChunkStore {
     return inner_->remove(index);
   }
   std::vector<ChunkIndex> list() override {
-    {
-      std::lock_guard lock(counter_->mutex);
-      ++counter_->counts.list;
-    }
+    count_call(&DatasetOpCounts::list);
     return inner_->list();
   }
   void get_many(std::span<const ChunkIndex> indices, std::span<ChunkData> out) override {
+    count_call(&DatasetOpCounts::batched_reads);
     for (const auto& index : indices) count(index, &ChunkOpCounts::get);
     inner_->get_many(indices, out);
   }
@@ -77,6 +75,7 @@ class CountingBackend::Store : public ChunkStore {
   void get_ranges_many(std::span<const ChunkIndex> indices,
                        std::span<const std::vector<ByteRange>> ranges,
                        std::span<ChunkData> out) override {
+    count_call(&DatasetOpCounts::batched_reads);
     for (const auto& index : indices) count(index, &ChunkOpCounts::get_range);
     inner_->get_ranges_many(indices, ranges, out);
   }
@@ -90,6 +89,10 @@ class CountingBackend::Store : public ChunkStore {
   void count(const ChunkIndex& index, std::int64_t ChunkOpCounts::*field) {
     std::lock_guard lock(counter_->mutex);
     ++(counter_->counts.chunks[index].*field);
+  }
+  void count_call(std::int64_t DatasetOpCounts::*field) {
+    std::lock_guard lock(counter_->mutex);
+    ++(counter_->counts.*field);
   }
 
   std::shared_ptr<ChunkStore> inner_;

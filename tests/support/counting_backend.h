@@ -32,10 +32,12 @@ struct ChunkOpCounts {
   friend bool operator==(const ChunkOpCounts&, const ChunkOpCounts&) = default;
 };
 
-// Counts of one dataset, by chunk index; `list` counts list() calls.
+// Counts of one dataset, by chunk index; `list` counts list() calls and
+// `batched_reads` get_many() + get_ranges_many() calls.
 struct DatasetOpCounts {
   std::map<ChunkIndex, ChunkOpCounts> chunks;
   std::int64_t list = 0;
+  std::int64_t batched_reads = 0;
 
   // Chunk indices with at least one read / one write / any operation.
   std::vector<ChunkIndex> read_chunks() const;

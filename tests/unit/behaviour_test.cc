@@ -553,6 +553,93 @@ TEST_P(Behaviour, ReadIntoStridedBuffers) {
       EXPECT_EQ(t[static_cast<std::size_t>(j * 5 + i)], i * 6 + j);
 }
 
+// Selections of every kind for a 3-D dataset: boxes across chunk borders,
+// steps (negative too), integers, ellipsis, fewer indices, empty, whole,
+// and the same box twice.
+std::vector<Selection> mixed_selections() {
+  return {{slice(1, 9), slice(2, 10), slice(0, 7)},
+          {slice(3, 12), slice(None, None, 2), 4},
+          {slice(None, None, -3), 5, slice(6, 1, -2)},
+          {7, ellipsis},
+          {ellipsis, 0},
+          {slice(2, 2)},
+          {},
+          {12, 10, 6},
+          {slice(1, 9), slice(2, 10), slice(0, 7)},
+          {slice(-5, None), slice(-20, 4), slice(None, -2, 3)}};
+}
+
+TEST_P(Behaviour, ReadManyEqualsReadingEachSelection) {
+  Dataset ds = conn().create_dataset(fresh("many"), {13, 11, 7}, DType::of<std::int32_t>(),
+                                     {4, 3, 5}, -1);
+  ds.write({slice(None, 10)}, iota<std::int32_t>({10, 11, 7}));  // rows 10.. stay the fill
+  const std::vector<Selection> sels = mixed_selections();
+  const std::vector<NdArray> got = ds.read_many(sels);
+  ASSERT_EQ(got.size(), sels.size());
+  for (std::size_t i = 0; i < sels.size(); ++i)
+    EXPECT_TRUE(same(got[i], ds.read(sels[i]))) << "selection " << i << " " << sels[i].to_string();
+  // Into callers' buffers, one of them strided (every other element).
+  std::vector<NdArray> bufs;
+  std::vector<MutableArrayView> views;
+  for (const auto& s : sels) {
+    bufs.push_back(NdArray::filled(DType::of<std::int32_t>(),
+                                   normalize(s, ds.shape()).result_shape(), Scalar(7777)));
+    views.push_back(bufs.back().mutable_view());
+  }
+  std::vector<std::int32_t> wide(2 * 8 * 8 * 7, 5555);
+  views[0] = MutableArrayView{DType::of<std::int32_t>(), {8, 8, 7},
+                              reinterpret_cast<std::byte*>(wide.data()), {8 * 7 * 8, 7 * 8, 8}};
+  ds.read_many(sels, views);
+  for (std::size_t i = 1; i < sels.size(); ++i)
+    EXPECT_TRUE(same(bufs[i], got[i])) << "into a buffer, selection " << i;
+  const auto want0 = values<std::int32_t>(got[0]);
+  for (std::size_t k = 0; k < want0.size(); ++k) {
+    EXPECT_EQ(wide[2 * k], want0[k]) << k;
+    EXPECT_EQ(wide[2 * k + 1], 5555) << k;
+  }
+  EXPECT_TRUE(ds.read_many(std::vector<Selection>{}).empty());
+}
+
+TEST_P(Behaviour, ReadManyRejectsBadSelectionsBeforeReading) {
+  const std::string name = fresh("manybad");
+  Dataset ds = conn().create_dataset(name, {6, 4}, DType::of<float>(), {4, 3}, 0.5);
+  ds.load(iota<float>({6, 4}).view());
+  auto message = [](auto&& fn) -> std::string {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::vector<Selection> out_of_range = {{1}, {slice(0, 2)}, {0, 4}};
+  EXPECT_REJECTED(ds.read_many(out_of_range), IndexOutOfRange);
+  std::string m = message([&] { ds.read_many(out_of_range); });
+  EXPECT_NE(m.find(name), std::string::npos) << m;
+  EXPECT_NE(m.find("selection 2 of 3"), std::string::npos) << m;
+  EXPECT_REJECTED(ds.read_many(std::vector<Selection>{{0}, {0, 0, 0}}), InvalidArgument);
+  EXPECT_REJECTED(ds.read_many(std::vector<Selection>{{slice(None, None, 0)}}), InvalidArgument);
+  NdArray good(DType::of<float>(), {2, 4});
+  NdArray wrong_type(DType::of<double>(), {2, 4});
+  NdArray wrong_shape(DType::of<float>(), {4, 2});
+  const std::vector<Selection> two = {{slice(0, 2)}, {slice(2, 4)}};
+  std::vector<MutableArrayView> views = {good.mutable_view(), wrong_type.mutable_view()};
+  EXPECT_REJECTED(ds.read_many(two, views), InvalidArgument);
+  m = message([&] { ds.read_many(two, views); });
+  EXPECT_NE(m.find("selection 1 of 2"), std::string::npos) << m;
+  views[1] = wrong_shape.mutable_view();
+  EXPECT_REJECTED(ds.read_many(two, views), InvalidArgument);
+  views.pop_back();
+  EXPECT_REJECTED(ds.read_many(two, views), InvalidArgument);
+  EXPECT_TRUE(same(good, NdArray(DType::of<float>(), {2, 4})))
+      << "a rejected read_many wrote into a buffer";
+  Connection other(store_.config);
+  other.connect();
+  Dataset closed = other.get_dataset(name);
+  other.disconnect();
+  EXPECT_THROW(closed.read_many(two), ConnectionError);
+}
+
 TEST_P(Behaviour, ZeroSizedDataset) {
   Dataset ds = conn().create_dataset(fresh("zero"), {0, 5}, DType::of<float>(), {2, 2}, 1);
   EXPECT_EQ(ds.chunk_grid(), (Shape{0, 3}));
@@ -717,6 +804,55 @@ TEST_P(Counting, WritesReadOnlyPartiallyCoveredChunks) {
   NdArray edge = ds.chunk({2, 2}).read();
   EXPECT_EQ(edge.at<std::int32_t>({1, 3}), 1);
   EXPECT_EQ(edge.at<std::int32_t>({2, 0}), 0) << "outside the dataset an edge chunk holds the fill";
+}
+
+TEST_P(Counting, ReadManyFetchesEachChunkOnceInSharedBatches) {
+  const std::string name = fresh("countmany");
+  Dataset ds = counted_->create_dataset(name, {12, 12}, DType::of<float>(), {4, 4}, 0);
+  ds.load(iota<float>({12, 12}).view());
+  const std::vector<Selection> sels = {
+      {slice(1, 6), slice(5, 12, 3)},  // chunks (0,1) (0,2) (1,1) (1,2)
+      {slice(None, 3, -1), 4},         // (2,1) (1,1)
+      {7, 7},                          // (1,1)
+      {slice(2, 2)},                   // none
+      {slice(8, 12), slice(0, 4)}};    // (2,0), whole
+  std::map<ChunkIndex, std::int64_t> want;
+  for (const auto& s : sels) {
+    counting_->reset();
+    ds.read(s);
+    for (const auto& [index, n] : counting_->counts(name).chunks) want[index] += n.reads();
+  }
+  EXPECT_EQ(want, (std::map<ChunkIndex, std::int64_t>{
+                      {{0, 1}, 1}, {{0, 2}, 1}, {{1, 1}, 3}, {{1, 2}, 1}, {{2, 0}, 1}, {{2, 1}, 1}}));
+  counting_->reset();
+  const std::vector<NdArray> got = ds.read_many(sels);
+  const auto c = counting_->counts(name);
+  // Chunk (1,1), which three boxes touch, is fetched once: as the union of
+  // the boxes' byte ranges on stores that read ranges; elsewhere as one whole
+  // chunk for the two strided boxes plus the single element's own range.
+  const std::string backend = std::get<0>(GetParam());
+  const bool ranged = backend == "hdf5" || backend == "ceph";
+  std::map<ChunkIndex, std::int64_t> reads;
+  for (const auto& [index, n] : c.chunks) {
+    reads[index] = n.reads();
+    EXPECT_LE(n.get, 1) << "read_many fetched the whole chunk " << index[0] << "," << index[1]
+                        << " more than once";
+  }
+  std::map<ChunkIndex, std::int64_t> once = want;
+  for (auto& [index, n] : once) n = 1;
+  if (!ranged) once[{1, 1}] = 2;
+  EXPECT_EQ(reads, once) << "read_many fetched a chunk more (or less) often than once";
+  EXPECT_TRUE(c.written_chunks().empty());
+  if (ds.engine().concurrency() == 1) {
+    // One worker: the chunk reads of the five boxes go out in one batch, and
+    // the whole chunk (2,0), which lands straight in its result, in one more.
+    EXPECT_EQ(c.batched_reads, 2) << "read_many did not batch the boxes' chunks together";
+  }
+  for (std::size_t i = 0; i < sels.size(); ++i) EXPECT_TRUE(same(got[i], ds.read(sels[i])));
+  // A rejected read_many reads nothing.
+  counting_->reset();
+  EXPECT_THROW(ds.read_many(std::vector<Selection>{{0}, {12}}), IndexOutOfRange);
+  EXPECT_TRUE(counting_->counts(name).chunks.empty());
 }
 
 TEST_P(Counting, ReadingMissingChunksWritesNothing) {

@@ -2,6 +2,11 @@
 // safety, missing chunks, idempotent removal, listing), dataset name
 // validation, connection errors and options. Real files in a temp directory.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -84,6 +90,38 @@ TEST(Hdf5Backend, KindNameAndConnect) {
   b->disconnect();
   EXPECT_FALSE(b->connected());
   EXPECT_THROW(b->list_datasets(), ConnectionError);
+}
+
+// The ext2/3/4 "top of directory hierarchies" flag of `dir`, or nullopt on
+// another file system.
+std::optional<bool> topdir_flag(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << dir;
+  struct statfs info {};
+  int flags = 0;
+  std::optional<bool> out;
+  if (::fstatfs(fd, &info) == 0 && info.f_type == EXT4_SUPER_MAGIC &&
+      ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0)
+    out = (flags & FS_TOPDIR_FL) != 0;
+  ::close(fd);
+  return out;
+}
+
+TEST(Hdf5Backend, ConnectSpreadsDatasetDirectoriesOnExt4) {
+  TempDir dir;
+  const auto before = topdir_flag(dir.store());
+  fs::create_directories(dir.path() / "plain");
+  auto plain = make_backend("hdf5", "plain",
+                            {{"directory", dir.path().string()}, {"spread_datasets", "false"}});
+  plain->connect();
+  open_backend(dir);
+  if (!before) {  // not ext2/3/4: nothing to set, and connecting still works
+    EXPECT_FALSE(topdir_flag(dir.store()).has_value());
+    return;
+  }
+  EXPECT_FALSE(*before);
+  EXPECT_TRUE(*topdir_flag(dir.store())) << "connect did not set chattr +T on " << dir.store();
+  EXPECT_FALSE(*topdir_flag(dir.path() / "plain")) << "spread_datasets=false still set it";
 }
 
 TEST(Hdf5Backend, MissingDirectoryIsNotFoundNamingThePath) {

@@ -340,7 +340,7 @@ class PropertyTest : public testing::StoreTest {
   void run_case(int c);
 
   // Selections checked so far (valid ones; rejected ones counted apart).
-  int reads_ = 0, writes_ = 0, rejected_ = 0;
+  int reads_ = 0, writes_ = 0, rejected_ = 0, reads_many_ = 0;
 };
 
 ::testing::AssertionResult same_bytes(const Bytes& want, const std::byte* got, std::size_t nbytes,
@@ -523,6 +523,26 @@ void PropertyTest::run_case(int c) {
       ++rejected_;
     }
   }
+  // read_many of a few random selections (the same one twice among them).
+  std::vector<Selection> many;
+  std::vector<std::vector<RefAxis>> many_axes;
+  while (many.size() < static_cast<std::size_t>(kOpsPerCase)) {
+    const std::vector<IndexItem> items = random_selection(shape, rng, 0);
+    auto axes = resolve(items, shape);
+    if (!axes) continue;
+    many.emplace_back(items);
+    many_axes.push_back(std::move(*axes));
+  }
+  many.push_back(many.front());
+  many_axes.push_back(many_axes.front());
+  const std::vector<NdArray> got_many = ds.read_many(many);
+  for (std::size_t i = 0; i < many.size(); ++i) {
+    EXPECT_EQ(got_many[i].shape(), result_shape_of(many_axes[i])) << "read_many " << i;
+    EXPECT_TRUE(same_bytes(ref.read(many_axes[i]), got_many[i].bytes(), got_many[i].nbytes(),
+                           ref.itemsize))
+        << "read_many selection " << i << " " << many[i].to_string();
+  }
+  reads_many_ += static_cast<int>(many.size());
   check_all("at the end of the case");
   conn_->del_dataset(name);
 }
@@ -530,8 +550,9 @@ void PropertyTest::run_case(int c) {
 TEST_P(PropertyTest, RandomSelectionsMatchReference) {
   const int want = selections_per_direction();
   for (int c = 0; (reads_ < want || writes_ < want) && !HasFailure(); ++c) run_case(c);
-  std::cout << "property test: " << reads_ << " reads, " << writes_ << " writes and "
-            << rejected_ << " rejected selections checked (seed " << kSeed << ")\n";
+  std::cout << "property test: " << reads_ << " reads, " << writes_ << " writes, "
+            << reads_many_ << " selections read by read_many and " << rejected_
+            << " rejected selections checked (seed " << kSeed << ")\n";
 }
 
 std::string param_name(const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& i) {
