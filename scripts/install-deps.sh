@@ -21,6 +21,8 @@ PACKAGES=(
   python3-dask python3-distributed python3-zarr
   # images
   libpng-dev
+  # `dosna serve` (HTTP server) and its headless-browser test
+  libcpp-httplib-dev chromium
   # local services for the ceph / s3 suites
   ceph-mon ceph-osd ceph-common radosgw
 )

@@ -5,11 +5,11 @@
 
 #include "commands.h"
 #include "context.h"
+#include "dataset_json.h"
 #include "dosna/errors.h"
 #include "progress.h"
 
 namespace dosna::cli {
-namespace {
 
 nlohmann::json dataset_json(const Dataset& ds, bool full) {
   nlohmann::json j;
@@ -30,8 +30,6 @@ nlohmann::json dataset_json(const Dataset& ds, bool full) {
   }
   return j;
 }
-
-}  // namespace
 
 int cmd_ls(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);
