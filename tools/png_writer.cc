@@ -1,6 +1,7 @@
 #include "png_writer.h"
 
 #include <png.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <csetjmp>
@@ -45,6 +46,8 @@ std::string encode_png(const std::vector<std::uint8_t>& pixels, std::int64_t hei
   png_set_write_fn(png, &out, &append_bytes, &no_flush);
   // Speed over size: the viewer encodes a plane per request.
   png_set_compression_level(png, 1);
+  png_set_filter(png, 0, PNG_FILTER_NONE);
+  png_set_compression_strategy(png, Z_RLE);  // fast, and good on flat regions
   png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
                channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
