@@ -22,6 +22,8 @@ PACKAGES=(
   python3-six  # the original DosNa, run by tests/interop/original_dosna.py
   # images
   libpng-dev
+  # `dosna serve` (HTTP server) and its headless-browser test
+  libcpp-httplib-dev chromium
   # local services for the ceph / s3 suites (openssl: the test CA of the https endpoint)
   openssl
   ceph-mon ceph-osd ceph-common radosgw

@@ -33,6 +33,10 @@ struct Args {
   bool json = false;
   bool stats = false;                    // cp/import/export: a JSON timing line on stdout
   std::vector<std::string> passthrough;  // bench
+  std::string host = "127.0.0.1";        // serve
+  int port = 8765;
+  std::string token;
+  std::string cache_bytes = "256M";
 };
 
 }  // namespace dosna::cli

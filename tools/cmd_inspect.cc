@@ -6,13 +6,13 @@
 
 #include "commands.h"
 #include "context.h"
+#include "dataset_json.h"
 #include "dosna/errors.h"
 #include "incomplete.h"
 #include "progress.h"
 #include "terminal_text.h"
 
 namespace dosna::cli {
-namespace {
 
 nlohmann::json dataset_json(const Dataset& ds, bool full) {
   nlohmann::json j;
@@ -33,8 +33,6 @@ nlohmann::json dataset_json(const Dataset& ds, bool full) {
   }
   return j;
 }
-
-}  // namespace
 
 int cmd_ls(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "dosna/chunk_cache.h"
 #include "dosna/errors.h"
 #include "dosna/registry.h"
 #include "file_errors.h"
@@ -28,7 +29,8 @@ std::shared_ptr<Engine> make_cli_engine(const Args& args) {
   return engine;
 }
 
-Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode) {
+Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode,
+                      std::size_t chunk_cache_bytes) {
   auto backend = make_backend(spec.backend, spec.name, spec.options);
   if (mode == StoreMode::kCreateMissing && spec.backend == "hdf5") {
     std::filesystem::path dir = ".";
@@ -37,7 +39,7 @@ Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, Sto
     std::filesystem::create_directories(dir / spec.name, ec);
     if (ec) throw_errno(ec.value(), describe(spec) + ": cannot create its directory");
   }
-  Connection con(std::move(backend), std::move(engine));
+  Connection con(with_chunk_cache(std::move(backend), chunk_cache_bytes), std::move(engine));
   con.connect();
   return con;
 }

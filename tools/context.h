@@ -20,8 +20,10 @@ enum class StoreMode { kExisting, kCreateMissing };
 
 // Builds and connects the store over `engine`. With kCreateMissing an hdf5
 // store directory that does not exist yet is created first (commands that
-// write: create, cp, import).
-Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode);
+// write: create, cp, import). `chunk_cache_bytes` > 0 puts a decoded-chunk
+// cache of that budget over the store (dosna/chunk_cache.h).
+Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode,
+                      std::size_t chunk_cache_bytes = 0);
 
 // "100,200,3" (also "(100, 200, 3)" or "100x200x3") -> Shape. Throws
 // InvalidArgument naming `flag` and the text.

@@ -6,6 +6,30 @@
 #include "dosna/errors.h"
 
 namespace dosna::cli {
+namespace {
+
+template <class T>
+void widen(const std::byte* bytes, std::vector<double>& out) {
+  const auto* p = reinterpret_cast<const T*>(bytes);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(p[i]);
+}
+
+// The array's values as doubles; the common real dtypes without a Scalar
+// per element.
+void to_doubles(const NdArray& array, std::vector<double>& out) {
+  const DType t = array.dtype();
+  if (t == DType::of<float>()) return widen<float>(array.bytes(), out);
+  if (t == DType::of<double>()) return widen<double>(array.bytes(), out);
+  if (t == DType::of<std::int16_t>()) return widen<std::int16_t>(array.bytes(), out);
+  if (t == DType::of<std::uint16_t>()) return widen<std::uint16_t>(array.bytes(), out);
+  if (t == DType::of<std::uint8_t>()) return widen<std::uint8_t>(array.bytes(), out);
+  if (t == DType::of<std::int32_t>()) return widen<std::int32_t>(array.bytes(), out);
+  const std::size_t isz = t.itemsize();
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = Scalar::load(t, array.bytes() + i * isz).as_double();
+}
+
+}  // namespace
 
 GreyImage grey_map(const NdArray& array, std::optional<double> vmin, std::optional<double> vmax) {
   if (array.ndim() != 2)
@@ -14,10 +38,8 @@ GreyImage grey_map(const NdArray& array, std::optional<double> vmin, std::option
   if (array.dtype().kind() == DTypeKind::kComplex)
     throw InvalidArgument("--png cannot map complex values (" + array.dtype().name() + ")");
   const auto n = static_cast<std::size_t>(array.size());
-  const std::size_t isz = array.dtype().itemsize();
   std::vector<double> values(n);
-  for (std::size_t i = 0; i < n; ++i)
-    values[i] = Scalar::load(array.dtype(), array.bytes() + i * isz).as_double();
+  to_doubles(array, values);
   GreyImage img;
   double lo = INFINITY, hi = -INFINITY;
   for (double v : values) {

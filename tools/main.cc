@@ -156,12 +156,20 @@ int main(int argc, char** argv) {
   auto* vmin_opt = sl->add_option("--vmin", vmin, "value shown black (default: minimum)");
   auto* vmax_opt = sl->add_option("--vmax", vmax, "value shown white (default: maximum)");
 
+  auto* serve = app.add_subcommand("serve", "browse the store in a web browser (read-only)");
+  add_store(serve, a.store);
+  serve->add_option("--host", a.host, "address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", a.port, "port (default 8765; 0: any free port)");
+  serve->add_option("--token", a.token, "secret every request must carry (required off loopback)");
+  serve->add_option("--cache-bytes", a.cache_bytes,
+                    "decoded-chunk cache budget, e.g. 512M, 2G, 0 = none (default 256M)");
+
   auto* bench = app.add_subcommand("bench", "run dosna-bench (every flag is passed through)");
   bench->prefix_command();
   bench->allow_extras();
   bench->set_help_flag();
 
-  for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl}) add_common(sub, a);
+  for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl, serve}) add_common(sub, a);
   for (auto* sub : {cp, imp, exp})
     sub->add_flag(
         "--stats", a.stats,
@@ -199,6 +207,7 @@ int main(int argc, char** argv) {
     if (*imp) return dosna::cli::cmd_import(a);
     if (*exp) return dosna::cli::cmd_export(a);
     if (*sl) return dosna::cli::cmd_slice(a);
+    if (*serve) return dosna::cli::cmd_serve(a);
     if (*bench) {
       a.passthrough = bench->remaining();
       return dosna::cli::cmd_bench(a);

@@ -19,6 +19,9 @@ struct ConnectionConfig {
   Options options;               // backend options (FORMAT/README names)
   std::string engine = "cpu";    // cpu | threads (jl, joblib) | mpi
   Options engine_options;        // e.g. njobs=4
+  // Budget of the decoded-chunk cache (include/dosna/chunk_cache.h) shared
+  // by this connection's datasets; 0 = no cache.
+  std::size_t chunk_cache_bytes = 0;
 };
 
 // RAII: the destructor disconnects. Not copyable; Datasets keep what they need

@@ -3,6 +3,7 @@
 
 #include "dosna/array.h"
 #include "dosna/backend.h"
+#include "dosna/chunk_cache.h"
 #include "dosna/connection.h"
 #include "dosna/dataset.h"
 #include "dosna/dtype.h"

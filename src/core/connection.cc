@@ -1,6 +1,7 @@
 #include "dosna/connection.h"
 
 #include "core/dataset_state.h"
+#include "dosna/chunk_cache.h"
 #include "dosna/registry.h"
 
 namespace dosna {
@@ -35,7 +36,8 @@ void refuse_unshared(const Backend& backend, const Engine& engine) {
 
 Connection::Connection(ConnectionConfig config) : impl_(std::make_unique<Impl>()) {
   impl_->engine = make_engine(config.engine, config.engine_options);
-  impl_->backend = make_backend(config.backend, config.name, config.options);
+  impl_->backend = with_chunk_cache(make_backend(config.backend, config.name, config.options),
+                                    config.chunk_cache_bytes);
   refuse_unshared(*impl_->backend, *impl_->engine);
   impl_->config = std::move(config);
 }
