@@ -51,6 +51,9 @@ class Connection {
   int mpi_size() const;
   bool mpi_is_root() const;
 
+  // Every method taking a dataset name first checks it against the one rule
+  // of names.h (InvalidArgument naming the problem).
+  //
   // Creates an empty dataset. chunk_size empty = one chunk of the whole
   // shape. Throws AlreadyExists, InvalidArgument (shape, chunk_size).
   Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},

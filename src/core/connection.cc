@@ -1,6 +1,7 @@
 #include "dosna/connection.h"
 
 #include "core/dataset_state.h"
+#include "dosna/names.h"
 #include "dosna/registry.h"
 
 namespace dosna {
@@ -81,12 +82,12 @@ bool Connection::mpi_is_root() const { return impl_->engine->is_root(); }
 
 Dataset Connection::create_dataset(const std::string& name, const Shape& shape, DType dtype,
                                    const Shape& chunk_size, const Scalar& fillvalue) {
-  impl_->ensure_connected();
+  check_dataset_name(name, impl_->describe());
   DatasetMeta meta{shape, dtype, fillvalue, chunk_size.empty() ? shape : chunk_size};
   if (chunk_size.empty())
     for (auto& c : meta.chunk_size) c = std::max<std::int64_t>(c, 1);
-  if (name.empty()) throw InvalidArgument(impl_->describe() + ": dataset name is empty");
   meta.validate(name);
+  impl_->ensure_connected();
   impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
   return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
 }
@@ -107,6 +108,7 @@ Dataset Connection::create_dataset(const std::string& name, ArrayView data, cons
 }
 
 Dataset Connection::get_dataset(const std::string& name) const {
+  check_dataset_name(name, impl_->describe());
   impl_->ensure_connected();
   auto meta = impl_->backend->read_dataset(name);
   if (!meta)
@@ -115,11 +117,13 @@ Dataset Connection::get_dataset(const std::string& name) const {
 }
 
 bool Connection::has_dataset(const std::string& name) const {
+  check_dataset_name(name, impl_->describe());
   impl_->ensure_connected();
   return impl_->backend->read_dataset(name).has_value();
 }
 
 void Connection::del_dataset(const std::string& name) {
+  check_dataset_name(name, impl_->describe());
   get_dataset(name).remove();
 }
 

@@ -7,6 +7,7 @@
 
 #include "dosna/backend.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 
@@ -30,7 +31,7 @@ std::size_t DatasetMeta::chunk_nbytes() const {
 }
 
 void DatasetMeta::validate(std::string_view dataset) const {
-  const std::string who = "dataset '" + std::string(dataset) + "'";
+  const std::string who = "dataset " + quote(dataset);
   if (shape.empty()) throw InvalidArgument(who + ": shape must have at least one dimension");
   if (chunk_size.size() != shape.size())
     throw InvalidArgument(who + ": chunk_size " + shape_to_string(chunk_size) + " has " +

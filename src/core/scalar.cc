@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -93,7 +94,7 @@ void store_as(const auto& v, std::byte* dst) {
 
 Scalar Scalar::parse(std::string_view text) {
   std::string s(text);
-  auto bad = [&] { return InvalidArgument("invalid fill value '" + s + "'"); };
+  auto bad = [&] { return InvalidArgument("invalid fill value " + quote(s)); };
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
   if (s.empty()) throw bad();

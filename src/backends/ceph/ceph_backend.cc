@@ -24,6 +24,7 @@
 #include "core/metadata_codec.h"
 #include "core/options.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -605,15 +606,10 @@ class CephBackend final : public Backend {
   }
 
  private:
-  // Chunk objects are "<dataset>/<i>.<j>", so a dataset name holds no '/'.
-  void check_name(const std::string& dataset) const {
-    if (dataset.empty()) throw InvalidArgument("ceph backend: dataset name must not be empty");
-    if (dataset.find('/') != std::string::npos)
-      throw InvalidArgument("ceph backend: dataset name '" + dataset +
-                            "' contains '/', which chunk object names reserve");
-    if (dataset.find('\0') != std::string::npos)
-      throw InvalidArgument("ceph backend: dataset name contains a NUL byte");
-  }
+  // Chunk objects are "<dataset>/<i>.<j>", so a dataset name holds no '/':
+  // the core's rule (names.h), checked here too since the backend is usable
+  // on its own.
+  void check_name(const std::string& dataset) const { check_dataset_name(dataset, "ceph backend"); }
 
   std::string pool_;
   CephOptions options_;

@@ -20,6 +20,7 @@
 #include "core/metadata_codec.h"
 #include "core/options.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -39,27 +40,15 @@ std::string unique_suffix() {
   return std::to_string(::getpid()) + "." + std::to_string(name_counter++);
 }
 
-// Names map to one directory directly under the connection directory: no
-// separators, no "." or "..", no NUL, nothing empty.
+// Names map to one directory directly under the connection directory: the
+// core's rule (names.h: no separators, no "." or "..", no NUL, nothing
+// empty), checked here too since the backend is usable on its own, plus the
+// reserved trash prefix.
 void validate_name(const std::string& dataset) {
-  std::string problem;
-  if (dataset.empty()) {
-    problem = "is empty";
-  } else if (dataset == "." || dataset == "..") {
-    problem = "is a relative directory reference";
-  } else if (dataset.front() == '/') {
-    problem = "is an absolute path";
-  } else if (dataset.find('/') != std::string::npos || dataset.find('\\') != std::string::npos) {
-    problem = "contains a path separator";
-  } else if (dataset.find('\0') != std::string::npos) {
-    problem = "contains a NUL character";
-  } else if (dataset.starts_with(kTrashPrefix)) {
-    problem = "uses the reserved prefix '" + std::string(kTrashPrefix) + "'";
-  }
-  if (!problem.empty()) {
-    std::string shown;
-    for (char c : dataset) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
-    throw InvalidArgument("hdf5 backend: dataset name '" + shown + "' " + problem);
+  check_dataset_name(dataset, "hdf5 backend");
+  if (dataset.starts_with(kTrashPrefix)) {
+    throw InvalidArgument("hdf5 backend: dataset name " + quote(dataset) +
+                          " uses the reserved prefix '" + std::string(kTrashPrefix) + "'");
   }
 }
 
@@ -389,8 +378,8 @@ class Hdf5Backend final : public Backend {
       }
       throw_errno("dataset '" + dataset + "': cannot stat " + record, errno);
     }
-    const std::string trash =
-        shared_->root + "/" + std::string(kTrashPrefix) + dataset + "." + unique_suffix();
+    // Not named after the dataset: a name of 255 bytes leaves no room.
+    const std::string trash = shared_->root + "/" + std::string(kTrashPrefix) + unique_suffix();
     if (::rename(dir.c_str(), trash.c_str()) != 0) {
       if (errno == ENOENT) {
         throw DatasetNotFound("hdf5 backend: dataset '" + dataset + "' does not exist in " +
