@@ -55,7 +55,9 @@ class Connection {
   // of names.h (InvalidArgument naming the problem).
   //
   // Creates an empty dataset. chunk_size empty = one chunk of the whole
-  // shape. Throws AlreadyExists, InvalidArgument (shape, chunk_size).
+  // shape. Throws AlreadyExists; InvalidArgument for a bad shape or
+  // chunk_size, or a chunk of more than the backend's max_chunk_bytes (the
+  // connection option, default 2 GiB).
   Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0);
   // Creates a dataset of data's shape and dtype and loads data into it.
@@ -65,11 +67,14 @@ class Connection {
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0) {
     return create_dataset(name, data.view(), chunk_size, fillvalue);
   }
-  // Throws DatasetNotFound.
+  // Throws DatasetNotFound; IoError for a record that cannot be read or is
+  // corrupt; InvalidArgument for a record declaring chunks over
+  // max_chunk_bytes (checked before anything of that size is allocated).
   Dataset get_dataset(const std::string& name) const;
   Dataset operator[](const std::string& name) const { return get_dataset(name); }
   bool has_dataset(const std::string& name) const;
-  // Throws DatasetNotFound.
+  // Removes the dataset, also a broken one get_dataset cannot open. Throws
+  // DatasetNotFound.
   void del_dataset(const std::string& name);
   std::vector<std::string> list_datasets() const;
 

@@ -50,6 +50,7 @@ struct ExceptionTypes {
   PyObject* connection = nullptr;
   PyObject* permission = nullptr;
   PyObject* io = nullptr;
+  PyObject* out_of_memory = nullptr;
 };
 // Module-lifetime class objects; intentionally never released.
 ExceptionTypes g_exc;
@@ -100,6 +101,9 @@ void register_exceptions(py::module_& m) {
                             "The store failed an operation; .code is an errno or HTTP status.",
                             false);
 
+  g_exc.out_of_memory = make_exception(m, "OutOfMemoryError", {g_exc.base, PyExc_MemoryError},
+                                       "Memory for the operation could not be allocated.", false);
+
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -130,6 +134,8 @@ void register_exceptions(py::module_& m) {
       Py_DECREF(code);
       PyErr_SetObject(g_exc.io, exc);
       Py_DECREF(exc);
+    } catch (const dosna::OutOfMemory& e) {
+      PyErr_SetString(g_exc.out_of_memory, e.what());
     } catch (const dosna::Error& e) {
       PyErr_SetString(g_exc.base, e.what());
     }

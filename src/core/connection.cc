@@ -1,5 +1,7 @@
 #include "dosna/connection.h"
 
+#include <optional>
+
 #include "core/dataset_state.h"
 #include "dosna/names.h"
 #include "dosna/registry.h"
@@ -21,6 +23,21 @@ struct Connection::Impl {
     if (backend->connected()) return;
     if (closed) throw ConnectionError(describe() + ": the connection is closed");
     backend->connect();
+  }
+  // The stored record of a dataset with a valid name, checked before
+  // anything of the size it declares exists. Throws DatasetNotFound, the
+  // backend's errors, IoError for a corrupt record, InvalidArgument for one
+  // over max_chunk_bytes.
+  DatasetMeta read_record(const std::string& name) const {
+    auto meta = backend->read_dataset(name);
+    if (!meta) throw DatasetNotFound("dataset " + quote(name) + " not found in " + describe());
+    try {
+      meta->validate(name);
+    } catch (const InvalidArgument& e) {
+      throw IoError(describe() + ": corrupt record: " + e.what());
+    }
+    meta->check_chunk_limit(name, backend->max_chunk_bytes(), true);
+    return std::move(*meta);
   }
 };
 
@@ -87,6 +104,7 @@ Dataset Connection::create_dataset(const std::string& name, const Shape& shape, 
   if (chunk_size.empty())
     for (auto& c : meta.chunk_size) c = std::max<std::int64_t>(c, 1);
   meta.validate(name);
+  meta.check_chunk_limit(name, impl_->backend->max_chunk_bytes(), false);
   impl_->ensure_connected();
   impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
   return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
@@ -110,10 +128,8 @@ Dataset Connection::create_dataset(const std::string& name, ArrayView data, cons
 Dataset Connection::get_dataset(const std::string& name) const {
   check_dataset_name(name, impl_->describe());
   impl_->ensure_connected();
-  auto meta = impl_->backend->read_dataset(name);
-  if (!meta)
-    throw DatasetNotFound("dataset '" + name + "' not found in " + impl_->describe());
-  return Dataset(std::make_shared<detail::DatasetState>(name, *meta, impl_->backend, impl_->engine));
+  DatasetMeta meta = impl_->read_record(name);
+  return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
 }
 
 bool Connection::has_dataset(const std::string& name) const {
@@ -124,7 +140,20 @@ bool Connection::has_dataset(const std::string& name) const {
 
 void Connection::del_dataset(const std::string& name) {
   check_dataset_name(name, impl_->describe());
-  get_dataset(name).remove();
+  std::optional<Dataset> ds;
+  try {
+    ds.emplace(get_dataset(name));
+  } catch (const DatasetNotFound&) {
+    throw;
+  } catch (const ConnectionError&) {
+    throw;
+  } catch (const Error&) {
+    // A dataset that cannot be opened (its record is unreadable, corrupt or
+    // over max_chunk_bytes) is removed without reading it.
+    impl_->engine->run_on_root([&] { impl_->backend->delete_dataset(name); });
+    return;
+  }
+  ds->remove();
 }
 
 std::vector<std::string> Connection::list_datasets() const {

@@ -43,7 +43,9 @@ Shape parse_ints(std::string_view text, std::string_view dataset, std::string_vi
     if (comma == std::string::npos) comma = normalized.size();
     std::int64_t v = 0;
     auto r = std::from_chars(normalized.data() + pos, normalized.data() + comma, v);
-    if (r.ec != std::errc() || r.ptr != normalized.data() + comma || comma == pos) throw bad();
+    if (r.ec != std::errc() || r.ptr != normalized.data() + comma || comma == pos ||
+        out.size() == kMaxRank)
+      throw bad();
     out.push_back(v);
     pos = comma + 1;
   }

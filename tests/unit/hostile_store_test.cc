@@ -4,6 +4,9 @@
 // silently wrong data.
 //  - HostileNames: '/', '..', NUL, 256-byte, non-UTF-8 and control-character
 //    names are InvalidArgument on every store, the name shown escaped, once.
+//  - HugeChunks: a chunk over max_chunk_bytes is refused at create and when a
+//    stored record declares it; the option raises the limit; a read larger
+//    than memory is OutOfMemory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,6 +100,98 @@ TEST_P(Hostile, HostileNamesAreInvalidArgumentShownEscapedOnce) {
     con.del_dataset(n);
   }
 }
+
+// --- huge chunks and shapes ---------------------------------------------
+
+TEST_P(Hostile, HugeChunkIsRefusedBeforeAnyAllocation) {
+  Connection& con = *conn_;
+  const auto before = con.list_datasets();
+  const std::string n = name("huge");
+  try {
+    con.create_dataset(n, {100000, 100000, 100000}, DType::of<float>(),
+                       {100000, 100000, 100000});
+    ADD_FAILURE() << "a chunk of 4e15 bytes was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_chunk_bytes"), std::string::npos) << e.what();
+  }
+  // One chunk of the whole shape (chunk_size omitted) obeys the limit too.
+  EXPECT_THROW(con.create_dataset(n, {2048, 1024, 1024}, DType::of<std::int16_t>()),
+               InvalidArgument);
+  EXPECT_EQ(con.list_datasets(), before);
+}
+
+TEST_P(Hostile, MaxChunkBytesOptionSetsTheLimit) {
+  ConnectionConfig config = store_.config;
+  config.options["max_chunk_bytes"] = "1024";
+  Connection con(config);
+  con.connect();
+  const std::string n = name("limit");
+  EXPECT_THROW(con.create_dataset(n, {64}, DType::of<double>(), {129}), InvalidArgument);
+  Dataset ds = con.create_dataset(n, {64}, DType::of<double>(), {128});
+  ds.write({slice(0, 64)}, Scalar(2.5));
+  EXPECT_EQ(ds.read({63}).values<double>()[0], 2.5);
+  // A connection with a lower limit refuses to open it.
+  config.options["max_chunk_bytes"] = "512";
+  Connection low(config);
+  low.connect();
+  try {
+    low.get_dataset(n);
+    ADD_FAILURE() << "opened a dataset over max_chunk_bytes";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("raise the connection option"), std::string::npos)
+        << e.what();
+  }
+  low.del_dataset(n);  // and still removes it
+  EXPECT_FALSE(con.has_dataset(n));
+  for (const char* bad : {"0", "-5", "lots"}) {
+    config.options["max_chunk_bytes"] = bad;
+    EXPECT_THROW(Connection{config}, InvalidArgument) << bad;
+  }
+}
+
+// A record declaring a huge chunk, written below the core (as another
+// writer could): opening it is a typed error, never std::bad_alloc.
+TEST_P(Hostile, StoredHugeChunkIsATypedErrorOnOpen) {
+  Connection& con = *conn_;
+  const std::string n = name("stored");
+  auto raw = make_backend(store_.config.backend, store_.config.name, store_.config.options);
+  raw->connect();
+  const DatasetMeta meta{{100000, 100000, 100000}, DType::of<float>(), Scalar(0),
+                         {100000, 100000, 100000}};
+  raw->create_dataset(n, meta);
+  try {
+    Dataset ds = con.get_dataset(n);
+    (void)ds.read({0, 0, 0});
+    ADD_FAILURE() << "read a chunk of 4e15 bytes";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("max_chunk_bytes"), std::string::npos) << e.what();
+  } catch (const std::bad_alloc&) {
+    ADD_FAILURE() << "std::bad_alloc escaped";
+  }
+  con.del_dataset(n);
+  EXPECT_FALSE(con.has_dataset(n));
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+// The core's allocation, the same on every store: ram suffices. Not under
+// ASan, whose operator new aborts instead of throwing std::bad_alloc.
+TEST(HostileCore, ReadLargerThanMemoryIsOutOfMemory) {
+  Connection con(ConnectionConfig{testing::unique_name("vast"), "ram", {}, "cpu", {}});
+  con.connect();
+  const std::string n = "vast";
+  Dataset ds = con.create_dataset(n, {std::int64_t{1} << 38, std::int64_t{1} << 20},
+                                  DType::of<double>(), {1024, 1024});
+  try {
+    (void)ds.read();
+    ADD_FAILURE() << "read 2^61 bytes";
+  } catch (const OutOfMemory& e) {
+    EXPECT_NE(std::string(e.what()).find("float64"), std::string::npos) << e.what();
+  } catch (const std::bad_alloc&) {
+    ADD_FAILURE() << "std::bad_alloc escaped";
+  }
+  con.del_dataset(n);
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, Hostile,
                          ::testing::Combine(::testing::ValuesIn(available_backends()),
