@@ -56,8 +56,9 @@ class Connection {
   //
   // Creates an empty dataset. chunk_size empty = one chunk of the whole
   // shape. Throws AlreadyExists; InvalidArgument for a bad shape or
-  // chunk_size, or a chunk of more than the backend's max_chunk_bytes (the
-  // connection option, default 2 GiB).
+  // chunk_size, a chunk of more than the backend's max_chunk_bytes (the
+  // connection option, default 2 GiB), or a fill value the dtype cannot hold
+  // (Scalar::unfit_reason: 1000 for int8, -1 for uint8, NaN for int32).
   Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0);
   // Creates a dataset of data's shape and dtype and loads data into it.

@@ -203,7 +203,10 @@ dosna::Scalar scalar_from_python(py::handle o) {
     long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
     if (overflow > 0) {
       unsigned long long u = PyLong_AsUnsignedLongLong(index.ptr());
-      if (PyErr_Occurred()) throw py::error_already_set();
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        raise_value_error("integer " + std::string(py::str(o)) + " is out of range");
+      }
       return dosna::Scalar(u);
     }
     if (overflow < 0) raise_value_error("integer " + std::string(py::str(o)) + " is out of range");

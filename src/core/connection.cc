@@ -105,6 +105,9 @@ Dataset Connection::create_dataset(const std::string& name, const Shape& shape, 
     for (auto& c : meta.chunk_size) c = std::max<std::int64_t>(c, 1);
   meta.validate(name);
   meta.check_chunk_limit(name, impl_->backend->max_chunk_bytes(), false);
+  if (const std::string why = fillvalue.unfit_reason(dtype); !why.empty())
+    throw InvalidArgument(impl_->describe() + ": dataset " + quote(name) + ": fill value " +
+                          fillvalue.repr() + " " + why);
   impl_->ensure_connected();
   impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
   return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));

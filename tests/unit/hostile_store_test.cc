@@ -7,6 +7,7 @@
 //  - HugeChunks: a chunk over max_chunk_bytes is refused at create and when a
 //    stored record declares it; the option raises the limit; a read larger
 //    than memory is OutOfMemory.
+//  - FillValues: values the dtype cannot hold are refused.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -192,6 +193,57 @@ TEST(HostileCore, ReadLargerThanMemoryIsOutOfMemory) {
   con.del_dataset(n);
 }
 #endif
+
+// --- fill values --------------------------------------------------------
+
+// Checked in the core before any store sees the dataset: ram suffices.
+TEST(HostileCore, FillValuesTheDtypeCannotHoldAreRefused) {
+  Connection con(ConnectionConfig{testing::unique_name("fill"), "ram", {}, "cpu", {}});
+  con.connect();
+  auto name = [](const std::string& hint) { return testing::unique_name(hint); };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    const char* dtype;
+    Scalar value;
+    const char* shown;
+  };
+  const std::vector<Case> refused = {
+      {"|i1", 1000, "1000"},          {"|u1", -1, "-1"},
+      {"<i4", nan, "nan"},            {"<i2", 1.5, "1.5"},
+      {"<i8", inf, "inf"},            {"<u8", -1.0, "-1.0"},
+      {"|b1", 5, "5"},                {"<f4", 1e39, "1e+39"},
+      {"<f8", std::complex<double>(1, 1), "(1+1j)"},
+      {"<u2", 65536, "65536"},        {"<i8", 9.3e18, "9.3e+18"},
+  };
+  for (const auto& c : refused) {
+    const DType dt = DType::parse(c.dtype);
+    SCOPED_TRACE(std::string(c.dtype) + " " + c.shown);
+    try {
+      con.create_dataset(name("fill"), {4}, dt, {2}, c.value);
+      ADD_FAILURE() << "accepted";
+    } catch (const InvalidArgument& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(std::string("fill value ") + c.shown), std::string::npos) << what;
+      EXPECT_NE(what.find(dt.name()), std::string::npos) << what;
+    }
+  }
+  EXPECT_TRUE(con.list_datasets().empty());
+  const std::vector<std::pair<const char*, Scalar>> accepted = {
+      {"|i1", 127},   {"|i1", -128},     {"|u1", 255},
+      {"<i4", 3.0},   {"<f4", nan},      {"<f8", -inf},
+      {"|b1", true},  {"|b1", 1},        {"|b1", 0.0},
+      {"<u8", std::numeric_limits<std::uint64_t>::max()},
+      {"<i8", std::numeric_limits<std::int64_t>::min()},
+      {"<c8", std::complex<double>(1, -2)},
+  };
+  for (const auto& [dtype, value] : accepted) {
+    const std::string n = name("ok");
+    Dataset ds = con.create_dataset(n, {3}, DType::parse(dtype), {2}, value);
+    EXPECT_EQ(ds.fillvalue().repr(ds.dtype()), value.repr(ds.dtype())) << dtype;
+    con.del_dataset(n);
+  }
+}
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, Hostile,
                          ::testing::Combine(::testing::ValuesIn(available_backends()),
