@@ -146,7 +146,11 @@ class Backend {
   // Opens the store. Throws ConnectionError / NotFound (missing pool or
   // directory, naming it) / PermissionDenied. Calling it twice is a no-op.
   virtual void connect() = 0;
-  // Closes the store; idempotent; never throws.
+  // Closes the store; idempotent; never throws. Returns without waiting for
+  // operations other threads have in flight: those finish (or fail) as they
+  // would have, every operation that starts afterwards throws
+  // ConnectionError, and the store's resources are released when the last
+  // operation in flight ends.
   virtual void disconnect() noexcept = 0;
   virtual bool connected() const = 0;
 

@@ -40,6 +40,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void connect();
+  // Closes the connection on every store kind alike: returns at once, without
+  // waiting for operations other threads have in flight on this connection or
+  // its Datasets (those finish or fail as they would have); every operation
+  // started afterwards throws ConnectionError; the store's resources are
+  // released when the last operation in flight ends. Idempotent.
   void disconnect() noexcept;
   bool connected() const;
 

@@ -8,6 +8,8 @@
 //    stored record declares it; the option raises the limit; a read larger
 //    than memory is OutOfMemory.
 //  - FillValues: values the dtype cannot hold are refused.
+//  - BoundedDisconnect: disconnect() returns at once on every store while
+//    other threads keep using the connection.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -243,6 +245,46 @@ TEST(HostileCore, FillValuesTheDtypeCannotHoldAreRefused) {
     EXPECT_EQ(ds.fillvalue().repr(ds.dtype()), value.repr(ds.dtype())) << dtype;
     con.del_dataset(n);
   }
+}
+
+// --- disconnect ---------------------------------------------------------
+
+TEST_P(Hostile, DisconnectReturnsAtOnceWhileOtherThreadsKeepWorking) {
+  Connection& con = *conn_;
+  const std::string n = name("busy");
+  // Reads of 256 chunks overlap, so some operation is always in flight: a
+  // disconnect that waits for them (ceph used to) waits until they stop.
+  Dataset ds = con.create_dataset(n, {64, 64}, DType::of<std::int32_t>(), {4, 4}, 0);
+  ds.write({slice(0, 64), slice(0, 64)}, Scalar(1));
+  std::atomic<int> stopped{0}, typed{0}, ops{0};
+  const auto give_up = Clock::now() + std::chrono::seconds(5);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        while (Clock::now() < give_up) {
+          if (t == 0) ds.write({t, t}, Scalar(t));
+          else (void)ds.read();
+          ++ops;
+        }
+      } catch (const ConnectionError&) {
+        ++typed;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "thread " << t << ": " << e.what();
+      }
+      ++stopped;
+    });
+  }
+  while (ops.load() < 8 && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto start = Clock::now();
+  con.disconnect();
+  const double took = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_LT(took, 1.0) << "disconnect() waited for the other threads";
+  EXPECT_FALSE(con.connected());
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(typed.load(), 4) << "every thread's next operation must throw ConnectionError";
+  con.connect();
+  con.del_dataset(n);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, Hostile,

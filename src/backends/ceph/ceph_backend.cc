@@ -17,7 +17,6 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
-#include <shared_mutex>
 #include <utility>
 
 #include "core/builtin.h"
@@ -94,36 +93,46 @@ std::string seconds_text(double s) {
   return t;
 }
 
-// The open cluster handle and pool context, shared by the backend and its
-// chunk stores. Operations hold `mutex` shared; disconnect holds it
-// exclusively, so handles are never torn down under an operation.
-struct Cluster {
-  std::shared_mutex mutex;
+// An open cluster handle and pool context. Closed when the last holder lets
+// go: the backend while connected, and every operation in flight.
+struct Handles {
   rados_t rados = nullptr;
   rados_ioctx_t io = nullptr;
-  std::string pool;
-  bool conditional_update = true;
 
-  ~Cluster() { close(); }
-  void close() noexcept {
+  Handles() = default;
+  Handles(const Handles&) = delete;
+  Handles& operator=(const Handles&) = delete;
+  ~Handles() {
     if (io) rados_ioctx_destroy(io);
     if (rados) rados_shutdown(rados);
-    io = nullptr;
-    rados = nullptr;
   }
 };
 
-// A shared lock on an open cluster; throws ConnectionError once closed.
+// What the backend and its chunk stores share. disconnect() only drops the
+// backend's reference to the handles, so it never waits for operations of
+// other threads: they keep theirs until they end.
+struct Cluster {
+  mutable std::mutex mutex;  // guards `open` (never held during I/O)
+  std::shared_ptr<Handles> open;
+  std::string pool;
+  bool conditional_update = true;
+
+  std::shared_ptr<Handles> current() const {
+    std::lock_guard lock(mutex);
+    return open;
+  }
+};
+
+// The handles for one operation; throws ConnectionError once disconnected.
 class Session {
  public:
-  explicit Session(Cluster& c) : lock_(c.mutex), cluster_(c) {
-    if (!c.io) throw ConnectionError("ceph backend: pool '" + c.pool + "' is not connected");
+  explicit Session(const Cluster& c) : handles_(c.current()) {
+    if (!handles_) throw ConnectionError("ceph backend: pool '" + c.pool + "' is not connected");
   }
-  rados_ioctx_t io() const { return cluster_.io; }
+  rados_ioctx_t io() const { return handles_->io; }
 
  private:
-  std::shared_lock<std::shared_mutex> lock_;
-  Cluster& cluster_;
+  std::shared_ptr<Handles> handles_;
 };
 
 class Completion {
@@ -448,8 +457,8 @@ class CephBackend final : public Backend {
   const std::string& name() const override { return pool_; }
 
   void connect() override {
-    std::unique_lock lock(cluster_->mutex);
-    if (cluster_->io) return;
+    std::lock_guard connecting(connect_mutex_);
+    if (connected()) return;
     rados_t rados = nullptr;
     if (int rc = rados_create2(&rados, "ceph", options_.client_name.c_str(), 0); rc < 0)
       throw_rados(rc, "cannot create a cluster handle for " + options_.client_name);
@@ -482,19 +491,24 @@ class CephBackend final : public Backend {
       if (rc == -ENOENT) fail(NotFound("ceph backend: pool '" + pool_ + "' does not exist"));
       fail(ConnectionError("ceph backend: cannot open pool '" + pool_ + "': " + errno_text(rc)));
     }
-    cluster_->rados = rados;
-    cluster_->io = io;
+    auto handles = std::make_shared<Handles>();
+    handles->rados = rados;
+    handles->io = io;
+    std::lock_guard lock(cluster_->mutex);
+    cluster_->open = std::move(handles);
   }
 
+  // Returns at once: operations in flight hold the handles until they end
+  // (the last one closes them); later ones throw ConnectionError.
   void disconnect() noexcept override {
-    std::unique_lock lock(cluster_->mutex);
-    cluster_->close();
+    std::shared_ptr<Handles> old;
+    {
+      std::lock_guard lock(cluster_->mutex);
+      old = std::move(cluster_->open);
+    }
   }
 
-  bool connected() const override {
-    std::shared_lock lock(cluster_->mutex);
-    return cluster_->io != nullptr;
-  }
+  bool connected() const override { return cluster_->current() != nullptr; }
 
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     check_name(dataset);
@@ -614,6 +628,7 @@ class CephBackend final : public Backend {
   std::string pool_;
   CephOptions options_;
   std::shared_ptr<Cluster> cluster_;
+  std::mutex connect_mutex_;
 };
 
 }  // namespace
