@@ -160,9 +160,11 @@ class Backend {
   // The metadata record, or nullopt if there is no such dataset. Throws
   // IoError if the record exists but cannot be parsed (naming the field).
   virtual std::optional<DatasetMeta> read_dataset(const std::string& dataset) = 0;
-  // Removes every chunk, then the record. Throws DatasetNotFound.
+  // Removes every chunk, then the record, also of a dataset whose record
+  // cannot be read. Throws DatasetNotFound.
   virtual void delete_dataset(const std::string& dataset) = 0;
-  // Names of every dataset, sorted.
+  // Names of every dataset, sorted, also those whose record cannot be read
+  // (read_dataset throws for them; delete_dataset removes them all the same).
   virtual std::vector<std::string> list_datasets() = 0;
 
   // The chunks of an existing dataset whose record is `meta`.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,22 @@ struct ConnectionConfig {
   Options options;               // backend options (FORMAT/README names)
   std::string engine = "cpu";    // cpu | threads (jl, joblib) | mpi
   Options engine_options;        // e.g. njobs=4
+};
+
+// One dataset of a store as Connection::list_datasets_status() finds it.
+// Contract for whoever displays a store (the CLI's `ls`): there is one entry
+// per dataset the store holds, in name order, broken ones included. Either
+// `meta` is set (get_dataset(name) opens it) or `problem` says, in one line
+// with stored values escaped and shortened, why it cannot be opened: the
+// message of the typed error get_dataset(name) throws (a corrupt or
+// unreadable record, a record over max_chunk_bytes), or why `name` itself
+// is not a valid dataset name. del_dataset(name) removes every entry whose
+// name is valid, broken or not. `name` is the stored bytes: show it with
+// dosna::escape() (names.h).
+struct DatasetStatus {
+  std::string name;
+  std::optional<DatasetMeta> meta;
+  std::string problem;
 };
 
 // RAII: the destructor disconnects. Not copyable; Datasets keep what they need
@@ -82,7 +99,11 @@ class Connection {
   // Removes the dataset, also a broken one get_dataset cannot open. Throws
   // DatasetNotFound.
   void del_dataset(const std::string& name);
+  // Names of every dataset whose name is valid, sorted, broken ones included
+  // (one unreadable record does not make listing fail).
   std::vector<std::string> list_datasets() const;
+  // Every dataset of the store and whether it opens: see DatasetStatus.
+  std::vector<DatasetStatus> list_datasets_status() const;
 
  private:
   struct Impl;

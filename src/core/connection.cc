@@ -161,7 +161,33 @@ void Connection::del_dataset(const std::string& name) {
 
 std::vector<std::string> Connection::list_datasets() const {
   impl_->ensure_connected();
-  return impl_->backend->list_datasets();
+  std::vector<std::string> out = impl_->backend->list_datasets();
+  std::erase_if(out, [](const std::string& n) { return !dataset_name_problem(n).empty(); });
+  return out;
+}
+
+std::vector<DatasetStatus> Connection::list_datasets_status() const {
+  impl_->ensure_connected();
+  std::vector<DatasetStatus> out;
+  for (auto& name : impl_->backend->list_datasets()) {
+    DatasetStatus entry;
+    entry.name = std::move(name);
+    if (const std::string why = dataset_name_problem(entry.name); !why.empty()) {
+      entry.problem = "dataset name " + quote(entry.name) + " " + why;
+    } else {
+      try {
+        entry.meta = impl_->read_record(entry.name);
+      } catch (const DatasetNotFound&) {
+        continue;  // deleted since it was listed
+      } catch (const ConnectionError&) {
+        throw;
+      } catch (const Error& e) {
+        entry.problem = e.what();
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace dosna

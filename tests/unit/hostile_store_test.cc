@@ -10,6 +10,8 @@
 //  - FillValues: values the dtype cannot hold are refused.
 //  - BoundedDisconnect: disconnect() returns at once on every store while
 //    other threads keep using the connection.
+//  - BrokenDataset: one corrupt record does not break listing and can be
+//    removed (hdf5, ceph).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -291,6 +293,87 @@ INSTANTIATE_TEST_SUITE_P(EveryBackend, Hostile,
                          ::testing::Combine(::testing::ValuesIn(available_backends()),
                                             ::testing::Values(std::string("cpu"))),
                          [](const auto& info) { return std::get<0>(info.param); });
+
+// --- broken datasets ----------------------------------------------------
+
+bool built(const std::string& backend) {
+  const auto all = available_backends();
+  return std::find(all.begin(), all.end(), backend) != all.end();
+}
+
+int sh(const std::string& command) { return std::system(command.c_str()); }
+
+// Lists both (list_datasets_status says why the broken one does not open),
+// opens the good one, removes the broken one.
+void check_broken_store(Connection& con, const std::string& good, const std::string& broken) {
+  auto names = con.list_datasets();
+  EXPECT_NE(std::find(names.begin(), names.end(), good), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), broken), names.end());
+  EXPECT_NO_THROW(con.get_dataset(good));
+  EXPECT_THROW(con.get_dataset(broken), IoError);
+  int seen = 0;
+  for (const DatasetStatus& s : con.list_datasets_status()) {
+    if (s.name == good) {
+      ++seen;
+      EXPECT_TRUE(s.meta.has_value());
+      EXPECT_EQ(s.problem, "");
+    } else if (s.name == broken) {
+      ++seen;
+      EXPECT_FALSE(s.meta.has_value());
+      EXPECT_NE(s.problem.find(broken), std::string::npos) << s.problem;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  EXPECT_NO_THROW(con.del_dataset(broken));
+  names = con.list_datasets();
+  EXPECT_EQ(std::find(names.begin(), names.end(), broken), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), good), names.end());
+  EXPECT_THROW(con.del_dataset(broken), DatasetNotFound);
+}
+
+TEST(BrokenDataset, Hdf5CorruptRecordIsListedAndRemovable) {
+  if (!built("hdf5")) GTEST_SKIP() << "hdf5 not built";
+  testing::TestStore store = testing::make_test_store("hdf5");
+  Connection con(store.config);
+  con.connect();
+  con.create_dataset("good", {4}, DType::of<float>(), {2}).write({0}, Scalar(1.0));
+  con.create_dataset("bad", {4}, DType::of<float>(), {2}).write({0}, Scalar(1.0));
+  const std::string dir = store.config.options.at("directory") + "/" + store.config.name;
+  std::ofstream(dir + "/bad/dataset.h5", std::ios::trunc) << "garbage";
+  check_broken_store(con, "good", "bad");
+  EXPECT_FALSE(fs::exists(dir + "/bad"));
+  store.cleanup();
+}
+
+TEST(BrokenDataset, CephGarbageXattrsAreListedAndRemovable) {
+  if (!built("ceph")) GTEST_SKIP() << "ceph not built";
+  testing::TestStore store = testing::make_test_store("ceph");
+  if (!store.skip_reason.empty()) {
+    if (testing::services_required()) FAIL() << store.skip_reason;
+    GTEST_SKIP() << store.skip_reason;
+  }
+  Connection con(store.config);
+  con.connect();
+  const std::string good = testing::unique_name("good"), bad = testing::unique_name("bad");
+  con.create_dataset(good, {4}, DType::of<float>(), {2});
+  con.create_dataset(bad, {4}, DType::of<float>(), {2}).write({0}, Scalar(1.0));
+  const std::string rados = "rados -c '" + store.config.options.at("conffile") + "' -p '" +
+                            store.config.name + "' ";
+  ASSERT_EQ(sh(rados + "setxattr '" + bad + "' chunk_size 'x::y'"), 0);
+  check_broken_store(con, good, bad);
+  // Its chunk objects went too.
+  ASSERT_EQ(sh(rados + "stat '" + bad + "/0' >/dev/null 2>&1"), 256);
+  // A 100 kB garbage shape is echoed shortened, not whole.
+  ASSERT_EQ(sh(rados + "setxattr '" + good + "' shape '" + std::string(100000, '7') + "x'"), 0);
+  try {
+    con.get_dataset(good);
+    ADD_FAILURE() << "garbage shape accepted";
+  } catch (const IoError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 500u);
+    EXPECT_NE(std::string(e.what()).find("100001 bytes"), std::string::npos) << e.what();
+  }
+  con.del_dataset(good);
+}
 
 }  // namespace
 }  // namespace dosna

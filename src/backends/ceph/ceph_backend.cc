@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -529,7 +530,16 @@ class CephBackend final : public Backend {
   }
 
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
-    if (dataset.empty() || dataset.find('\0') != std::string::npos) return std::nullopt;
+    check_name(dataset);
+    auto fields = read_record(dataset);
+    if (!fields) return std::nullopt;
+    return codec::decode(*fields, dataset);
+  }
+
+ private:
+  // The xattrs of the dataset object, or nullopt if there is no object with
+  // the signature of a dataset.
+  std::optional<std::map<std::string, std::string>> read_record(const std::string& dataset) {
     Session s(*cluster_);
     char content[64];
     std::size_t content_len = 0;
@@ -557,12 +567,16 @@ class CephBackend final : public Backend {
     if (read_rval < 0) throw_rados(read_rval, "cannot read dataset object '" + dataset + "'");
     if (xattr_rval < 0) throw_rados(xattr_rval, "cannot read the xattrs of dataset '" + dataset + "'");
     if (std::string_view(content, content_len) != codec::kSignature) return std::nullopt;
-    return codec::decode(fields, dataset);
+    return fields;
   }
 
+ public:
+
+  // Needs only the signature, not a readable record, so a dataset with
+  // garbage xattrs goes too.
   void delete_dataset(const std::string& dataset) override {
-    auto meta = read_dataset(dataset);
-    if (!meta)
+    check_name(dataset);
+    if (!read_record(dataset))
       throw DatasetNotFound("ceph backend: dataset '" + dataset + "' does not exist in pool '" +
                             pool_ + "'");
     const std::string prefix = dataset + "/";
