@@ -12,6 +12,8 @@
 //    other threads keep using the connection.
 //  - BrokenDataset: one corrupt record does not break listing and can be
 //    removed (hdf5, ceph).
+//  - Hdf5Hostile: FIFOs, links out of the store, deletes racing writers and
+//    creators, a 1 MB attribute, chunk files of foreign layouts.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -373,6 +375,236 @@ TEST(BrokenDataset, CephGarbageXattrsAreListedAndRemovable) {
     EXPECT_NE(std::string(e.what()).find("100001 bytes"), std::string::npos) << e.what();
   }
   con.del_dataset(good);
+}
+
+// --- hdf5: what can be put in a store directory -------------------------
+
+// Runs fn on another thread; fails (instead of hanging) if it takes longer
+// than `limit`, then calls `unblock` until the stuck call returns.
+template <class Fn>
+void within(std::chrono::seconds limit, Fn fn, const std::function<void()>& unblock) {
+  auto done = std::async(std::launch::async, fn);
+  if (done.wait_for(limit) != std::future_status::ready) {
+    ADD_FAILURE() << "still blocked after " << limit.count() << " s";
+    do unblock();
+    while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready);
+  }
+  done.get();
+}
+
+// Lets a reader blocked on the FIFO `path` go on: a writer comes and goes.
+void open_and_close(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK);
+  if (fd < 0) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::close(fd);
+}
+
+class Hdf5Hostile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!built("hdf5")) GTEST_SKIP() << "hdf5 not built";
+    store_ = testing::make_test_store("hdf5", "threads");
+    root_ = store_.config.options.at("directory") + "/" + store_.config.name;
+    con_.emplace(store_.config);
+    con_->connect();
+  }
+  void TearDown() override {
+    con_.reset();
+    store_.cleanup();
+  }
+  Dataset loaded(const std::string& n) {
+    Dataset ds = con_->create_dataset(n, {8, 8}, DType::of<std::int32_t>(), {4, 4}, 0);
+    ds.write({slice(0, 8), slice(0, 8)}, Scalar(7));
+    return ds;
+  }
+  std::vector<std::string> trash() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(root_)) {
+      const std::string f = e.path().filename().string();
+      if (f.starts_with(".dosna-trash-")) out.push_back(f);
+    }
+    return out;
+  }
+
+  testing::TestStore store_;
+  std::string root_;
+  std::optional<Connection> con_;
+};
+
+// A FIFO nobody writes to would block an open() or read() forever.
+TEST_F(Hdf5Hostile, FifoInsteadOfAChunkOrRecordIsAnIoErrorNotAHang) {
+  Dataset ds = loaded("f");
+  const std::string chunk = root_ + "/f/chunk_0_0.h5";
+  fs::remove(chunk);
+  ASSERT_EQ(::mkfifo(chunk.c_str(), 0666), 0);
+  auto unblock = [chunk] { open_and_close(chunk); };
+  for (const Selection& sel : {Selection{slice(0, 4), slice(0, 4)}, Selection{1, 1}}) {
+    within(std::chrono::seconds(10), [&] {
+      try {
+        (void)ds.read(sel);
+        ADD_FAILURE() << "read a FIFO";
+      } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("FIFO"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("'f'"), std::string::npos) << e.what();
+      }
+    }, unblock);
+  }
+  // The record as a FIFO: listed, an IoError to open, removable.
+  const std::string record = root_ + "/f/dataset.h5";
+  fs::remove(record);
+  ASSERT_EQ(::mkfifo(record.c_str(), 0666), 0);
+  auto unblock_record = [record] { open_and_close(record); };
+  within(std::chrono::seconds(10), [&] {
+    Connection fresh(store_.config);
+    fresh.connect();
+    const auto names = fresh.list_datasets();
+    EXPECT_NE(std::find(names.begin(), names.end(), "f"), names.end());
+    EXPECT_THROW(fresh.get_dataset("f"), IoError);
+    fresh.del_dataset("f");
+    EXPECT_FALSE(fs::exists(root_ + "/f"));
+  }, unblock_record);
+}
+
+// `rm` of a dataset whose directory is a link must not delete the link's
+// target, and a link is never read through.
+TEST_F(Hdf5Hostile, DatasetDirectoryThatIsALinkIsNeverFollowed) {
+  testing::TestStore other = testing::make_test_store("hdf5");
+  {
+    Connection victim(other.config);
+    victim.connect();
+    Dataset v = victim.create_dataset("v", {8, 8}, DType::of<std::int32_t>(), {4, 4}, 0);
+    v.write({slice(0, 8), slice(0, 8)}, Scalar(3));
+  }
+  const std::string target = other.config.options.at("directory") + "/" + other.config.name + "/v";
+  fs::create_directory_symlink(target, root_ + "/link");
+  const auto before = std::distance(fs::directory_iterator(target), fs::directory_iterator{});
+  const auto names = con_->list_datasets();
+  EXPECT_NE(std::find(names.begin(), names.end(), "link"), names.end());
+  try {
+    con_->get_dataset("link");
+    ADD_FAILURE() << "opened a dataset through a link";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("symbolic link"), std::string::npos) << e.what();
+  }
+  con_->del_dataset("link");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(root_ + "/link")));
+  EXPECT_EQ(std::distance(fs::directory_iterator(target), fs::directory_iterator{}), before);
+  EXPECT_TRUE(fs::exists(target + "/chunk_1_1.h5"));
+  EXPECT_TRUE(trash().empty());
+  // The record or a chunk file as a link is refused too.
+  Dataset ds = loaded("r");
+  fs::remove(root_ + "/r/chunk_0_0.h5");
+  fs::create_symlink(target + "/chunk_0_0.h5", root_ + "/r/chunk_0_0.h5");
+  EXPECT_THROW(ds.read({0, 0}), IoError);
+  fs::remove(root_ + "/r/dataset.h5");
+  fs::create_symlink(target + "/dataset.h5", root_ + "/r/dataset.h5");
+  Connection fresh(store_.config);
+  fresh.connect();
+  EXPECT_THROW(fresh.get_dataset("r"), IoError);
+  fresh.del_dataset("r");
+  EXPECT_TRUE(fs::exists(target + "/dataset.h5"));
+  other.cleanup();
+}
+
+TEST_F(Hdf5Hostile, DeleteWhileOtherThreadsWriteLeavesNoTrash) {
+  for (int round = 0; round < 12; ++round) {
+    Dataset ds = con_->create_dataset("w", {64, 64}, DType::of<std::int32_t>(), {4, 4}, 0);
+    std::atomic<bool> stop{false};
+    std::atomic<int> writes{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+      writers.emplace_back([&, t] {
+        for (int i = 0; !stop; ++i) {
+          try {
+            const std::int64_t r = (i * 4 + t * 16) % 64;
+            if (i % 2) ds.write({slice(r, r + 4), slice(0, 64)}, Scalar(i));  // whole chunks
+            else ds.write({r + 1, slice(1, 63)}, Scalar(i));                   // partial
+            ++writes;
+          } catch (const NotFound&) {
+          } catch (const IoError&) {
+          }
+        }
+      });
+    }
+    while (writes.load() < 20) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    con_->del_dataset("w");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop = true;
+    for (auto& w : writers) w.join();
+    EXPECT_TRUE(trash().empty()) << "round " << round << ": " << trash().front();
+  }
+  // Trash a killed deleter left behind goes at the next connect.
+  fs::create_directories(root_ + "/.dosna-trash-x.1.2");
+  std::ofstream(root_ + "/.dosna-trash-x.1.2/chunk_0.h5") << "x";
+  Connection again(store_.config);
+  again.connect();
+  EXPECT_TRUE(trash().empty());
+}
+
+TEST_F(Hdf5Hostile, RacingCreateAndDeleteGiveOnlyAlreadyExistsOrNotFound) {
+  std::atomic<int> other_errors{0};
+  auto race = [&](int seed) {
+    for (int i = 0; i < 150; ++i) {
+      try {
+        if ((i + seed) % 3 == 0) con_->del_dataset("race");
+        else if ((i + seed) % 3 == 1) con_->create_dataset("race", {4}, DType::of<float>(), {2});
+        else (void)con_->get_dataset("race").read({0});
+      } catch (const AlreadyExists&) {
+      } catch (const DatasetNotFound&) {
+      } catch (const std::exception& e) {
+        if (other_errors++ < 5) ADD_FAILURE() << e.what();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) threads.emplace_back(race, t);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_TRUE(trash().empty());
+}
+
+// Attributes and chunk files another program wrote (h5py, as an attacker
+// with the store's permissions could): a 1 MB shape attribute, /data of a
+// foreign type or kind.
+TEST_F(Hdf5Hostile, ForeignRecordsAndChunkFilesAreTypedErrors) {
+  Dataset ds = loaded("x");
+  const std::string py = R"(
+import h5py, numpy as np, sys
+root = sys.argv[1]
+record = root + '/x/dataset.h5'
+with h5py.File(record, 'r') as f:
+    attrs = {k: f.attrs[k] for k in f.attrs}
+attrs['shape'] = np.full(131072, 8, dtype='i8')  # 1 MiB: needs dense attribute storage
+with h5py.File(record, 'w', libver='latest') as f:
+    for k, v in attrs.items():
+        f.attrs[k] = v
+with h5py.File(root + '/x/chunk_0_0.h5', 'w') as f:
+    f.create_dataset('data', data=np.array([[b'abcd'] * 4] * 4))
+with h5py.File(root + '/x/chunk_0_1.h5', 'w') as f:
+    f.create_group('data')
+with h5py.File(root + '/x/chunk_1_0.h5', 'w') as f:
+    f.create_dataset('data', data=np.zeros((4, 4), dtype=[('a', 'i4'), ('b', 'f8')]))
+with h5py.File(root + '/x/chunk_1_1.h5', 'w') as f:
+    f.create_dataset('data', shape=(4, 4, 1000000), dtype='i4', chunks=(4, 4, 1000))
+)";
+  std::ofstream(root_ + "/foreign.py") << py;
+  ASSERT_EQ(sh("/usr/bin/python3 " + root_ + "/foreign.py " + root_), 0);
+  for (const Selection& sel : {Selection{slice(0, 4), slice(0, 4)}, Selection{slice(0, 4), slice(4, 8)},
+                               Selection{slice(4, 8), slice(0, 4)}, Selection{slice(4, 8), slice(4, 8)},
+                               Selection{5, 5}}) {
+    EXPECT_THROW((void)ds.read(sel), IoError) << sel.to_string();
+  }
+  Connection fresh(store_.config);
+  fresh.connect();
+  try {
+    fresh.get_dataset("x");
+    ADD_FAILURE() << "a shape of 131072 values accepted";
+  } catch (const IoError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("131072"), std::string::npos) << e.what();
+  }
+  fresh.del_dataset("x");
 }
 
 }  // namespace

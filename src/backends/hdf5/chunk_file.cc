@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "backends/hdf5/h5_util.h"
+#include "backends/hdf5/posix_io.h"
 #include "dosna/errors.h"
 
 namespace dosna::hdf5 {
@@ -27,46 +28,24 @@ std::string prefix(std::string_view dataset) {
 }
 
 [[noreturn]] void throw_errno(std::string_view dataset, const std::string& what, int err) {
-  if (err == EACCES || err == EPERM) {
-    throw PermissionDenied(prefix(dataset) + what + ": " + std::strerror(err));
-  }
-  throw IoError(prefix(dataset) + what + ": " + std::strerror(err), err);
+  hdf5::throw_errno(prefix(dataset) + what, err);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
+// Opens a chunk file that must be a regular file; invalid if absent.
+Fd open_chunk(const std::string& path, std::string_view dataset) {
+  struct stat st;
+  return open_regular_at(AT_FDCWD, path, prefix(dataset) + "cannot read chunk file " + path, st);
+}
 
 // Reads the whole chunk through the HDF5 library: any layout, any filters.
-ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
+// `fd` is the chunk file, open and checked to be a regular file: the
+// library opens that file, whatever `path` names by now.
+ChunkData read_with_library(const Fd& fd, const std::string& path, const DatasetMeta& meta,
                             std::string_view dataset, BufferPool* pool) {
   const std::string context = prefix(dataset) + "cannot read chunk file " + path;
   auto guard = lock();
-  const hid_t file_id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file_id < 0) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-      H5Eclear2(H5E_DEFAULT);
-      return nullptr;  // removed since we looked
-    }
-    check(-1, context);
-  }
-  Handle file(file_id, H5Fclose);
+  Handle file = own(H5Fopen(fd_path(fd.get()).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                    context);
   Handle data = own(H5Dopen2(file.get(), "data", H5P_DEFAULT), H5Dclose, context + " (/data)");
   Handle space = own(H5Dget_space(data.get()), H5Sclose, context);
   const int ndims = H5Sget_simple_extent_ndims(space.get());
@@ -84,30 +63,6 @@ ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
     check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer->data()), context);
   }
   return pool ? pool->share(std::move(buffer)) : buffer;
-}
-
-void write_all(int fd, std::vector<iovec> iov, std::string_view dataset, const std::string& path) {
-  std::size_t first = 0;
-  while (first < iov.size()) {
-    if (iov[first].iov_len == 0) {
-      ++first;
-      continue;
-    }
-    const int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
-    const ssize_t n = ::writev(fd, &iov[first], count);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(dataset, "cannot write " + path, errno);
-    }
-    auto left = static_cast<std::size_t>(n);
-    while (left > 0 && first < iov.size()) {
-      const std::size_t step = std::min(left, iov[first].iov_len);
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + step;
-      iov[first].iov_len -= step;
-      left -= step;
-      if (iov[first].iov_len == 0) ++first;
-    }
-  }
 }
 
 std::atomic<unsigned long> temp_counter{0};
@@ -189,11 +144,8 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
 
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
                           const DatasetMeta& meta, std::string_view dataset, BufferPool& pool) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return nullptr;
-    throw_errno(dataset, "cannot open " + path, errno);
-  }
+  Fd fd = open_chunk(path, dataset);
+  if (!fd.valid()) return nullptr;
   auto buffer = pool.take();
   // head, payload, tail and one byte more to notice a longer file.
   thread_local std::vector<std::byte> scratch;
@@ -215,7 +167,7 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
   pool.recycle(std::move(buffer));
   // Short reads of a regular file happen only at its end, so a mismatch here
   // means a file of another layout (or a foreign writer): use the library.
-  return read_with_library(path, meta, dataset, &pool);
+  return read_with_library(fd, path, meta, dataset, &pool);
 }
 
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
@@ -237,11 +189,8 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
     }
     total += r.length;
   }
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return nullptr;
-    throw_errno(dataset, "cannot open " + path, errno);
-  }
+  Fd fd = open_chunk(path, dataset);
+  if (!fd.valid()) return nullptr;
   auto buffer = Buffer::allocate(total);
 
   // Plan the reads: the header first (to validate the file), then the ranges
@@ -298,7 +247,7 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
   }
   if (ok) return buffer;
 
-  ChunkData whole = read_with_library(path, meta, dataset, nullptr);
+  ChunkData whole = read_with_library(fd, path, meta, dataset, nullptr);
   if (!whole) return nullptr;
   dst = buffer->data();
   for (const auto& r : ranges) {
@@ -326,7 +275,7 @@ void write_chunk_file(const std::string& dir, const std::string& file_name,
         {const_cast<std::byte*>(layout.head.data()), layout.head.size()},
         {const_cast<std::byte*>(payload.data()), payload.size()},
         {const_cast<std::byte*>(layout.tail.data()), layout.tail.size()}};
-    write_all(fd.get(), std::move(iov), dataset, temp_path);
+    write_all(fd.get(), std::move(iov), prefix(dataset) + "cannot write " + temp_path);
     if (durable && ::fsync(fd.get()) != 0) throw_errno(dataset, "cannot fsync " + temp_path, errno);
     if (::close(fd.release()) != 0) throw_errno(dataset, "cannot close " + temp_path, errno);
     if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
