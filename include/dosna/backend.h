@@ -27,6 +27,12 @@ namespace dosna {
 // into a typed struct. Unknown keys are an InvalidArgument.
 using Options = std::map<std::string, std::string>;
 
+// Most dimensions a dataset may have (numpy's limit).
+inline constexpr std::size_t kMaxRank = 32;
+
+// Default of the connection option max_chunk_bytes (Backend::max_chunk_bytes).
+inline constexpr std::uint64_t kDefaultMaxChunkBytes = std::uint64_t{2} << 30;  // 2 GiB
+
 // The five fields every layout in FORMAT.md stores.
 struct DatasetMeta {
   Shape shape;
@@ -38,8 +44,14 @@ struct DatasetMeta {
   std::int64_t total_chunks() const;    // product of chunk_grid()
   std::size_t chunk_nbytes() const;     // full chunk_size block, itemsize bytes each
   // Throws InvalidArgument naming `dataset` if shape/chunk_size are invalid
-  // (rank mismatch, negative extent, chunk extent < 1, byte size overflow).
+  // (no axis or more than kMaxRank, rank mismatch, negative extent, chunk
+  // extent < 1, byte size overflow). Only the structure: the size limit is
+  // check_chunk_limit().
   void validate(std::string_view dataset) const;
+  // Throws InvalidArgument naming `dataset` if one chunk holds more than
+  // `max_bytes` bytes (call after validate()). `stored`: the record came
+  // from the store (the message says how to open it) rather than a caller.
+  void check_chunk_limit(std::string_view dataset, std::uint64_t max_bytes, bool stored) const;
 };
 
 // An immutable byte buffer shared between the core and a backend; chunk
@@ -143,7 +155,11 @@ class Backend {
   // Opens the store. Throws ConnectionError / NotFound (missing pool or
   // directory, naming it) / PermissionDenied. Calling it twice is a no-op.
   virtual void connect() = 0;
-  // Closes the store; idempotent; never throws.
+  // Closes the store; idempotent; never throws. Returns without waiting for
+  // operations other threads have in flight: those finish (or fail) as they
+  // would have, every operation that starts afterwards throws
+  // ConnectionError, and the store's resources are released when the last
+  // operation in flight ends.
   virtual void disconnect() noexcept = 0;
   virtual bool connected() const = 0;
 
@@ -153,14 +169,28 @@ class Backend {
   // The metadata record, or nullopt if there is no such dataset. Throws
   // IoError if the record exists but cannot be parsed (naming the field).
   virtual std::optional<DatasetMeta> read_dataset(const std::string& dataset) = 0;
-  // Removes every chunk, then the record. Throws DatasetNotFound.
+  // Removes every chunk, then the record, also of a dataset whose record
+  // cannot be read. Throws DatasetNotFound.
   virtual void delete_dataset(const std::string& dataset) = 0;
-  // Names of every dataset, sorted.
+  // Names of every dataset, sorted, also those whose record cannot be read
+  // (read_dataset throws for them; delete_dataset removes them all the same).
   virtual std::vector<std::string> list_datasets() = 0;
 
   // The chunks of an existing dataset whose record is `meta`.
   virtual std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
                                              const DatasetMeta& meta) = 0;
+
+  // The largest chunk, in bytes, the core lets a dataset of this store have:
+  // Connection::create_dataset refuses larger chunks and get_dataset refuses
+  // to open a stored record declaring them, before anything of that size is
+  // allocated. make_backend sets it from the connection option
+  // max_chunk_bytes (which no backend sees); default kDefaultMaxChunkBytes.
+  // Set it before the backend is shared between threads.
+  std::uint64_t max_chunk_bytes() const { return max_chunk_bytes_; }
+  void set_max_chunk_bytes(std::uint64_t bytes) { max_chunk_bytes_ = bytes; }
+
+ private:
+  std::uint64_t max_chunk_bytes_ = kDefaultMaxChunkBytes;
 };
 
 }  // namespace dosna

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,22 @@ struct ConnectionConfig {
   std::size_t chunk_cache_bytes = 0;
 };
 
+// One dataset of a store as Connection::list_datasets_status() finds it.
+// Contract for whoever displays a store (the CLI's `ls`): there is one entry
+// per dataset the store holds, in name order, broken ones included. Either
+// `meta` is set (get_dataset(name) opens it) or `problem` says, in one line
+// with stored values escaped and shortened, why it cannot be opened: the
+// message of the typed error get_dataset(name) throws (a corrupt or
+// unreadable record, a record over max_chunk_bytes), or why `name` itself
+// is not a valid dataset name. del_dataset(name) removes every entry whose
+// name is valid, broken or not. `name` is the stored bytes: show it with
+// dosna::escape() (names.h).
+struct DatasetStatus {
+  std::string name;
+  std::optional<DatasetMeta> meta;
+  std::string problem;
+};
+
 // RAII: the destructor disconnects. Not copyable; Datasets keep what they need
 // alive, but fail with ConnectionError once the connection is closed.
 class Connection {
@@ -43,6 +60,11 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void connect();
+  // Closes the connection on every store kind alike: returns at once, without
+  // waiting for operations other threads have in flight on this connection or
+  // its Datasets (those finish or fail as they would have); every operation
+  // started afterwards throws ConnectionError; the store's resources are
+  // released when the last operation in flight ends. Idempotent.
   void disconnect() noexcept;
   bool connected() const;
 
@@ -54,8 +76,14 @@ class Connection {
   int mpi_size() const;
   bool mpi_is_root() const;
 
+  // Every method taking a dataset name first checks it against the one rule
+  // of names.h (InvalidArgument naming the problem).
+  //
   // Creates an empty dataset. chunk_size empty = one chunk of the whole
-  // shape. Throws AlreadyExists, InvalidArgument (shape, chunk_size).
+  // shape. Throws AlreadyExists; InvalidArgument for a bad shape or
+  // chunk_size, a chunk of more than the backend's max_chunk_bytes (the
+  // connection option, default 2 GiB), or a fill value the dtype cannot hold
+  // (Scalar::unfit_reason: 1000 for int8, -1 for uint8, NaN for int32).
   Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0);
   // Creates a dataset of data's shape and dtype and loads data into it.
@@ -65,13 +93,20 @@ class Connection {
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0) {
     return create_dataset(name, data.view(), chunk_size, fillvalue);
   }
-  // Throws DatasetNotFound.
+  // Throws DatasetNotFound; IoError for a record that cannot be read or is
+  // corrupt; InvalidArgument for a record declaring chunks over
+  // max_chunk_bytes (checked before anything of that size is allocated).
   Dataset get_dataset(const std::string& name) const;
   Dataset operator[](const std::string& name) const { return get_dataset(name); }
   bool has_dataset(const std::string& name) const;
-  // Throws DatasetNotFound.
+  // Removes the dataset, also a broken one get_dataset cannot open. Throws
+  // DatasetNotFound.
   void del_dataset(const std::string& name);
+  // Names of every dataset whose name is valid, sorted, broken ones included
+  // (one unreadable record does not make listing fail).
   std::vector<std::string> list_datasets() const;
+  // Every dataset of the store and whether it opens: see DatasetStatus.
+  std::vector<DatasetStatus> list_datasets_status() const;
 
  private:
   struct Impl;

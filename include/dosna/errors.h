@@ -72,6 +72,14 @@ class PermissionDenied : public Error {
   using Error::Error;
 };
 
+// Memory for an operation could not be allocated (say, a read of a
+// selection larger than the machine's memory). Python OutOfMemoryError, a
+// MemoryError.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 // The store failed an operation. `code` is an errno value or an HTTP status
 // (0 when neither applies).
 class IoError : public Error {

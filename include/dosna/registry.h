@@ -21,6 +21,13 @@ std::vector<std::string> available_engines();
 // "jl" and "joblib" -> "threads"; other names unchanged.
 std::string canonical_engine_name(std::string_view name);
 
+// The option every backend kind accepts: the core's limit on chunk bytes
+// (Backend::max_chunk_bytes), a positive integer. make_backend takes it out
+// of `options` before the backend sees them.
+inline constexpr std::string_view kMaxChunkBytesOption = "max_chunk_bytes";
+
+// Throws InvalidArgument for an unknown kind or option, NotBuilt for a known
+// kind this build lacks.
 std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
                                       const Options& options);
 std::shared_ptr<Engine> make_engine(std::string_view kind, const Options& options);

@@ -48,6 +48,15 @@ class Scalar {
   std::string stored_form(DType dtype) const;
   // Writes this value converted to `dtype` into `dst` (itemsize bytes).
   void store(DType dtype, std::byte* dst) const;
+  // Python's repr() of the value as given ("1000", "nan", "(1+2j)").
+  std::string repr() const;
+  // "" if `dtype` can hold this value, else why not, as a phrase to follow
+  // the value ("is out of the range of int8 (-128 to 127)"). Integer dtypes
+  // hold integers in their range (and floats equal to one); bool holds
+  // True, False, 0 and 1; floats hold any real number whose magnitude fits
+  // (rounded to the nearest; NaN and inf too); complex dtypes hold every
+  // value whose parts fit; only complex dtypes hold a nonzero imaginary part.
+  std::string unfit_reason(DType dtype) const;
 
   double as_double() const;
   std::complex<double> as_complex() const;

@@ -26,7 +26,7 @@ from . import _dosna
 from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  # noqa: F401
                      DatasetNotFoundError, DosnaError, DosnaWarning, IndexOutOfRangeError,
                      InvalidArgumentError, IoError, NotBuiltError, NotFoundError,
-                     NotSupportedError, PermissionDeniedError)
+                     NotSupportedError, OutOfMemoryError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401
 from .backends import get_backend, use_backend  # noqa: F401
 from .connection import Connection, connection  # noqa: F401

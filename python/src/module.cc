@@ -51,6 +51,7 @@ struct ExceptionTypes {
   PyObject* connection = nullptr;
   PyObject* permission = nullptr;
   PyObject* io = nullptr;
+  PyObject* out_of_memory = nullptr;
 };
 // Module-lifetime class objects; intentionally never released.
 ExceptionTypes g_exc;
@@ -101,6 +102,9 @@ void register_exceptions(py::module_& m) {
                             "The store failed an operation; .code is an errno or HTTP status.",
                             false);
 
+  g_exc.out_of_memory = make_exception(m, "OutOfMemoryError", {g_exc.base, PyExc_MemoryError},
+                                       "Memory for the operation could not be allocated.", false);
+
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -131,6 +135,8 @@ void register_exceptions(py::module_& m) {
       Py_DECREF(code);
       PyErr_SetObject(g_exc.io, exc);
       Py_DECREF(exc);
+    } catch (const dosna::OutOfMemory& e) {
+      PyErr_SetString(g_exc.out_of_memory, e.what());
     } catch (const dosna::Error& e) {
       PyErr_SetString(g_exc.base, e.what());
     }
@@ -230,7 +236,10 @@ dosna::Scalar scalar_from_python(py::handle o) {
     long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
     if (overflow > 0) {
       unsigned long long u = PyLong_AsUnsignedLongLong(index.ptr());
-      if (PyErr_Occurred()) throw py::error_already_set();
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        raise_value_error("integer " + std::string(py::str(o)) + " is out of range");
+      }
       return dosna::Scalar(u);
     }
     if (overflow < 0) raise_value_error("integer " + std::string(py::str(o)) + " is out of range");

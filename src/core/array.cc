@@ -1,6 +1,7 @@
 #include "dosna/array.h"
 
 #include <cstring>
+#include <new>
 
 #include "core/copy.h"
 
@@ -25,11 +26,21 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape, std::size_t ite
 NdArray NdArray::uninitialized(DType dtype, Shape shape) {
   for (auto d : shape)
     if (d < 0) throw InvalidArgument("negative dimension in shape " + shape_to_string(shape));
+  std::size_t bytes = dtype.itemsize();
+  for (auto d : shape)
+    if (__builtin_mul_overflow(bytes, static_cast<std::size_t>(d), &bytes))
+      throw OutOfMemory("an array of shape " + shape_to_string(shape) + " " + dtype.name() +
+                        " is larger than any memory");
   NdArray a;
   a.dtype_ = dtype;
   a.size_ = shape_size(shape);
   a.shape_ = std::move(shape);
-  a.data_.reset(new std::byte[std::max<std::size_t>(a.nbytes(), 1)]);
+  try {
+    a.data_.reset(new std::byte[std::max<std::size_t>(a.nbytes(), 1)]);
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory("cannot allocate an array of shape " + shape_to_string(a.shape_) + " " +
+                      dtype.name() + " (" + std::to_string(a.nbytes()) + " bytes)");
+  }
   return a;
 }
 

@@ -1,7 +1,10 @@
 #include "dosna/connection.h"
 
+#include <optional>
+
 #include "core/dataset_state.h"
 #include "dosna/chunk_cache.h"
+#include "dosna/names.h"
 #include "dosna/registry.h"
 
 namespace dosna {
@@ -21,6 +24,21 @@ struct Connection::Impl {
     if (backend->connected()) return;
     if (closed) throw ConnectionError(describe() + ": the connection is closed");
     backend->connect();
+  }
+  // The stored record of a dataset with a valid name, checked before
+  // anything of the size it declares exists. Throws DatasetNotFound, the
+  // backend's errors, IoError for a corrupt record, InvalidArgument for one
+  // over max_chunk_bytes.
+  DatasetMeta read_record(const std::string& name) const {
+    auto meta = backend->read_dataset(name);
+    if (!meta) throw DatasetNotFound("dataset " + quote(name) + " not found in " + describe());
+    try {
+      meta->validate(name);
+    } catch (const InvalidArgument& e) {
+      throw IoError(describe() + ": corrupt record: " + e.what());
+    }
+    meta->check_chunk_limit(name, backend->max_chunk_bytes(), true);
+    return std::move(*meta);
   }
 };
 
@@ -83,12 +101,16 @@ bool Connection::mpi_is_root() const { return impl_->engine->is_root(); }
 
 Dataset Connection::create_dataset(const std::string& name, const Shape& shape, DType dtype,
                                    const Shape& chunk_size, const Scalar& fillvalue) {
-  impl_->ensure_connected();
+  check_dataset_name(name, impl_->describe());
   DatasetMeta meta{shape, dtype, fillvalue, chunk_size.empty() ? shape : chunk_size};
   if (chunk_size.empty())
     for (auto& c : meta.chunk_size) c = std::max<std::int64_t>(c, 1);
-  if (name.empty()) throw InvalidArgument(impl_->describe() + ": dataset name is empty");
   meta.validate(name);
+  meta.check_chunk_limit(name, impl_->backend->max_chunk_bytes(), false);
+  if (const std::string why = fillvalue.unfit_reason(dtype); !why.empty())
+    throw InvalidArgument(impl_->describe() + ": dataset " + quote(name) + ": fill value " +
+                          fillvalue.repr() + " " + why);
+  impl_->ensure_connected();
   impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
   return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
 }
@@ -109,25 +131,65 @@ Dataset Connection::create_dataset(const std::string& name, ArrayView data, cons
 }
 
 Dataset Connection::get_dataset(const std::string& name) const {
+  check_dataset_name(name, impl_->describe());
   impl_->ensure_connected();
-  auto meta = impl_->backend->read_dataset(name);
-  if (!meta)
-    throw DatasetNotFound("dataset '" + name + "' not found in " + impl_->describe());
-  return Dataset(std::make_shared<detail::DatasetState>(name, *meta, impl_->backend, impl_->engine));
+  DatasetMeta meta = impl_->read_record(name);
+  return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
 }
 
 bool Connection::has_dataset(const std::string& name) const {
+  check_dataset_name(name, impl_->describe());
   impl_->ensure_connected();
   return impl_->backend->read_dataset(name).has_value();
 }
 
 void Connection::del_dataset(const std::string& name) {
-  get_dataset(name).remove();
+  check_dataset_name(name, impl_->describe());
+  std::optional<Dataset> ds;
+  try {
+    ds.emplace(get_dataset(name));
+  } catch (const DatasetNotFound&) {
+    throw;
+  } catch (const ConnectionError&) {
+    throw;
+  } catch (const Error&) {
+    // A dataset that cannot be opened (its record is unreadable, corrupt or
+    // over max_chunk_bytes) is removed without reading it.
+    impl_->engine->run_on_root([&] { impl_->backend->delete_dataset(name); });
+    return;
+  }
+  ds->remove();
 }
 
 std::vector<std::string> Connection::list_datasets() const {
   impl_->ensure_connected();
-  return impl_->backend->list_datasets();
+  std::vector<std::string> out = impl_->backend->list_datasets();
+  std::erase_if(out, [](const std::string& n) { return !dataset_name_problem(n).empty(); });
+  return out;
+}
+
+std::vector<DatasetStatus> Connection::list_datasets_status() const {
+  impl_->ensure_connected();
+  std::vector<DatasetStatus> out;
+  for (auto& name : impl_->backend->list_datasets()) {
+    DatasetStatus entry;
+    entry.name = std::move(name);
+    if (const std::string why = dataset_name_problem(entry.name); !why.empty()) {
+      entry.problem = "dataset name " + quote(entry.name) + " " + why;
+    } else {
+      try {
+        entry.meta = impl_->read_record(entry.name);
+      } catch (const DatasetNotFound&) {
+        continue;  // deleted since it was listed
+      } catch (const ConnectionError&) {
+        throw;
+      } catch (const Error& e) {
+        entry.problem = e.what();
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace dosna

@@ -12,6 +12,7 @@
 #include "core/copy.h"
 #include "core/dataset_state.h"
 #include "core/metadata_codec.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace detail {
@@ -795,6 +796,7 @@ void Dataset::remove() {
 Dataset Dataset::clone(const std::string& name, bool copy_data) const {
   const auto& st = *state_;
   st.check_connected();
+  check_dataset_name(name, std::string(st.backend->kind()) + " store '" + st.backend->name() + "'");
   st.meta.validate(name);
   st.engine->run_on_root([&] { st.backend->create_dataset(name, st.meta); });
   Dataset out(std::make_shared<DatasetState>(name, st.meta, st.backend, st.engine));

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -53,7 +54,7 @@ char kind_char(DTypeKind kind) {
 
 DType DType::parse(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return InvalidArgument("invalid dtype '" + std::string(text) + "': " + why);
+    return InvalidArgument("invalid dtype " + quote(text) + ": " + why);
   };
   for (const auto& n : kNames)
     if (text == n.name) return n.type;
@@ -73,7 +74,7 @@ DType DType::parse(std::string_view text) {
     case 'u': kind = DTypeKind::kUInt; break;
     case 'f': kind = DTypeKind::kFloat; break;
     case 'c': kind = DTypeKind::kComplex; break;
-    default: throw bad("unsupported kind '" + std::string(1, body[0]) + "'");
+    default: throw bad("unsupported kind " + quote(body.substr(0, 1)));
   }
   std::size_t size = 0;
   for (char c : body.substr(1)) {

@@ -3,10 +3,12 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "dosna/backend.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 
@@ -30,8 +32,12 @@ std::size_t DatasetMeta::chunk_nbytes() const {
 }
 
 void DatasetMeta::validate(std::string_view dataset) const {
-  const std::string who = "dataset '" + std::string(dataset) + "'";
+  const std::string who = "dataset " + quote(dataset);
   if (shape.empty()) throw InvalidArgument(who + ": shape must have at least one dimension");
+  if (shape.size() > kMaxRank || chunk_size.size() > kMaxRank)
+    throw InvalidArgument(who + ": shape has " + std::to_string(shape.size()) +
+                          " dimensions and chunk_size " + std::to_string(chunk_size.size()) +
+                          ", at most " + std::to_string(kMaxRank));
   if (chunk_size.size() != shape.size())
     throw InvalidArgument(who + ": chunk_size " + shape_to_string(chunk_size) + " has " +
                           std::to_string(chunk_size.size()) + " dimensions, shape " +
@@ -55,6 +61,18 @@ void DatasetMeta::validate(std::string_view dataset) const {
   }
   if (chunk_elements > kLimit / dtype.itemsize() || elements > kLimit / dtype.itemsize())
     throw InvalidArgument(who + ": byte size overflows");
+}
+
+void DatasetMeta::check_chunk_limit(std::string_view dataset, std::uint64_t max_bytes,
+                                    bool stored) const {
+  const std::uint64_t bytes = chunk_nbytes();
+  if (bytes <= max_bytes) return;
+  throw InvalidArgument(
+      "dataset " + quote(dataset) + ": a chunk of " + shape_to_string(chunk_size) + " " +
+      dtype.name() + " is " + std::to_string(bytes) + " bytes, more than max_chunk_bytes=" +
+      std::to_string(max_bytes) +
+      (stored ? " (raise the connection option max_chunk_bytes to open this dataset)"
+              : " (choose a smaller chunk_size, or raise the connection option max_chunk_bytes)"));
 }
 
 namespace {
@@ -108,7 +126,13 @@ std::shared_ptr<Buffer> Buffer::allocate(std::size_t size) {
     delete p;
   });
   b->data_ = block_cache().take(size);
-  if (!b->data_) b->data_.reset(new std::byte[size]);
+  if (!b->data_) {
+    try {
+      b->data_.reset(new std::byte[size]);
+    } catch (const std::bad_alloc&) {
+      throw OutOfMemory("cannot allocate a chunk buffer of " + std::to_string(size) + " bytes");
+    }
+  }
   b->size_ = size;
   return b;
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna::codec {
 
@@ -18,8 +19,8 @@ std::string format_ints(const Shape& values) {
 
 Shape parse_ints(std::string_view text, std::string_view dataset, std::string_view field) {
   auto bad = [&] {
-    return IoError("dataset '" + std::string(dataset) + "': corrupt metadata field '" +
-                   std::string(field) + "' = '" + std::string(text) + "'");
+    return IoError("dataset " + quote(dataset) + ": corrupt metadata field '" +
+                   std::string(field) + "' = " + quote(text));
   };
   std::string s;
   for (char c : text)
@@ -42,7 +43,9 @@ Shape parse_ints(std::string_view text, std::string_view dataset, std::string_vi
     if (comma == std::string::npos) comma = normalized.size();
     std::int64_t v = 0;
     auto r = std::from_chars(normalized.data() + pos, normalized.data() + comma, v);
-    if (r.ec != std::errc() || r.ptr != normalized.data() + comma || comma == pos) throw bad();
+    if (r.ec != std::errc() || r.ptr != normalized.data() + comma || comma == pos ||
+        out.size() == kMaxRank)
+      throw bad();
     out.push_back(v);
     pos = comma + 1;
   }
@@ -82,8 +85,8 @@ DatasetMeta decode(const std::map<std::string, std::string>& fields, std::string
   auto grid_it = fields.find(kChunkGrid);
   if (grid_it != fields.end() &&
       parse_ints(grid_it->second, dataset, kChunkGrid) != meta.chunk_grid())
-    throw IoError("dataset '" + std::string(dataset) + "': corrupt metadata: chunk_grid '" +
-                  grid_it->second + "' does not match shape and chunk_size");
+    throw IoError("dataset " + quote(dataset) + ": corrupt metadata: chunk_grid " +
+                  quote(grid_it->second) + " does not match shape and chunk_size");
   return meta;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/builtin.h"
+#include "core/options.h"
 #include "dosna/errors.h"
 
 namespace dosna {
@@ -54,8 +55,10 @@ std::string canonical_engine_name(std::string_view name) {
   return std::string(name);
 }
 
-std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
-                                      const Options& options) {
+namespace {
+
+std::shared_ptr<Backend> make_builtin_backend(std::string_view kind, const std::string& name,
+                                              const Options& options) {
   if (kind == "ram") return builtin::make_ram_backend(name, options);
 #ifdef DOSNA_HAVE_HDF5
   if (kind == "hdf5") return builtin::make_hdf5_backend(name, options);
@@ -66,6 +69,30 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
 #ifdef DOSNA_HAVE_S3
   if (kind == "s3") return builtin::make_s3_backend(name, options);
 #endif
+  return nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
+                                      const Options& options) {
+  Options backend_options = options;
+  std::uint64_t max_chunk_bytes = kDefaultMaxChunkBytes;
+  if (auto it = backend_options.find(std::string(kMaxChunkBytesOption));
+      it != backend_options.end()) {
+    const long long v = OptionReader(options, std::string(kind) + " connection")
+                            .take_int(kMaxChunkBytesOption, 0);
+    if (v < 1)
+      throw InvalidArgument(std::string(kind) + " connection: option " +
+                            std::string(kMaxChunkBytesOption) + "='" + it->second +
+                            "' must be a positive number of bytes");
+    max_chunk_bytes = static_cast<std::uint64_t>(v);
+    backend_options.erase(it);
+  }
+  if (auto backend = make_builtin_backend(kind, name, backend_options)) {
+    backend->set_max_chunk_bytes(max_chunk_bytes);
+    return backend;
+  }
   if (contains(known_backends(), kind))
     throw NotBuilt("backend '" + std::string(kind) +
                    "' is not built into this DosNa (available: " + join(available_backends()) +

@@ -2,10 +2,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -93,7 +95,7 @@ void store_as(const auto& v, std::byte* dst) {
 
 Scalar Scalar::parse(std::string_view text) {
   std::string s(text);
-  auto bad = [&] { return InvalidArgument("invalid fill value '" + s + "'"); };
+  auto bad = [&] { return InvalidArgument("invalid fill value " + quote(s)); };
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
   if (s.empty()) throw bad();
@@ -270,6 +272,69 @@ std::string Scalar::stored_form(DType dtype) const {
   auto r = single ? std::to_chars(out, out + sizeof out, static_cast<float>(re), std::chars_format::fixed)
                   : std::to_chars(out, out + sizeof out, re, std::chars_format::fixed);
   return std::string(out, r.ptr);
+}
+
+std::string Scalar::repr() const {
+  return std::visit(
+      [&](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool>) return v ? "True" : "False";
+        else if constexpr (std::is_same_v<V, double>) return python_float_repr(v);
+        else if constexpr (std::is_same_v<V, std::complex<double>>)
+          return repr(DType(DTypeKind::kComplex, 16));
+        else return std::to_string(v);
+      },
+      value_);
+}
+
+std::string Scalar::unfit_reason(DType dtype) const {
+  const std::complex<double> c = as_complex();
+  const std::string name = dtype.name();
+  const bool complex = dtype.kind() == DTypeKind::kComplex;
+  if (!complex && c.imag() != 0) return "has an imaginary part, which " + name + " cannot hold";
+  switch (dtype.kind()) {
+    case DTypeKind::kComplex:
+    case DTypeKind::kFloat: {
+      const bool single = dtype.itemsize() == (complex ? 8 : 4);
+      for (double part : {c.real(), c.imag()})
+        if (single && std::isfinite(part) && std::isinf(static_cast<float>(part)))
+          return "is out of the range of " + name;
+      return "";
+    }
+    case DTypeKind::kBool: {
+      const bool zero_or_one =
+          std::holds_alternative<bool>(value_) ||
+          (std::holds_alternative<std::uint64_t>(value_) ? std::get<std::uint64_t>(value_) <= 1
+                                                        : c.real() == 0 || c.real() == 1);
+      return zero_or_one ? "" : "is not True, False, 0 or 1, which " + name + " holds";
+    }
+    case DTypeKind::kInt:
+    case DTypeKind::kUInt: {
+      // long double holds every int64 and uint64 exactly (x86-64: 64-bit mantissa).
+      const int bits = static_cast<int>(dtype.itemsize() * 8);
+      const bool is_signed = dtype.kind() == DTypeKind::kInt;
+      const long double lo = is_signed ? -std::ldexp(1.0L, bits - 1) : 0.0L;
+      const long double end = std::ldexp(1.0L, is_signed ? bits - 1 : bits);
+      long double v = 0;
+      if (std::holds_alternative<bool>(value_)) return "";
+      if (std::holds_alternative<std::int64_t>(value_)) {
+        v = static_cast<long double>(std::get<std::int64_t>(value_));
+      } else if (std::holds_alternative<std::uint64_t>(value_)) {
+        v = static_cast<long double>(std::get<std::uint64_t>(value_));
+      } else {
+        const double d = c.real();
+        if (std::isnan(d)) return "is not a number, which " + name + " cannot hold";
+        if (std::isinf(d)) return "is infinite, which " + name + " cannot hold";
+        if (d != std::trunc(d)) return "has a fractional part, which " + name + " cannot hold";
+        v = d;
+      }
+      if (v >= lo && v < end) return "";
+      char bounds[96];
+      std::snprintf(bounds, sizeof bounds, " (%.0Lf to %.0Lf)", lo, end - 1);
+      return "is out of the range of " + name + bounds;
+    }
+  }
+  return "";
 }
 
 double Scalar::as_double() const {

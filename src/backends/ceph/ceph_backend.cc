@@ -16,14 +16,15 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
-#include <shared_mutex>
 #include <utility>
 
 #include "core/builtin.h"
 #include "core/metadata_codec.h"
 #include "core/options.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -93,36 +94,46 @@ std::string seconds_text(double s) {
   return t;
 }
 
-// The open cluster handle and pool context, shared by the backend and its
-// chunk stores. Operations hold `mutex` shared; disconnect holds it
-// exclusively, so handles are never torn down under an operation.
-struct Cluster {
-  std::shared_mutex mutex;
+// An open cluster handle and pool context. Closed when the last holder lets
+// go: the backend while connected, and every operation in flight.
+struct Handles {
   rados_t rados = nullptr;
   rados_ioctx_t io = nullptr;
-  std::string pool;
-  bool conditional_update = true;
 
-  ~Cluster() { close(); }
-  void close() noexcept {
+  Handles() = default;
+  Handles(const Handles&) = delete;
+  Handles& operator=(const Handles&) = delete;
+  ~Handles() {
     if (io) rados_ioctx_destroy(io);
     if (rados) rados_shutdown(rados);
-    io = nullptr;
-    rados = nullptr;
   }
 };
 
-// A shared lock on an open cluster; throws ConnectionError once closed.
+// What the backend and its chunk stores share. disconnect() only drops the
+// backend's reference to the handles, so it never waits for operations of
+// other threads: they keep theirs until they end.
+struct Cluster {
+  mutable std::mutex mutex;  // guards `open` (never held during I/O)
+  std::shared_ptr<Handles> open;
+  std::string pool;
+  bool conditional_update = true;
+
+  std::shared_ptr<Handles> current() const {
+    std::lock_guard lock(mutex);
+    return open;
+  }
+};
+
+// The handles for one operation; throws ConnectionError once disconnected.
 class Session {
  public:
-  explicit Session(Cluster& c) : lock_(c.mutex), cluster_(c) {
-    if (!c.io) throw ConnectionError("ceph backend: pool '" + c.pool + "' is not connected");
+  explicit Session(const Cluster& c) : handles_(c.current()) {
+    if (!handles_) throw ConnectionError("ceph backend: pool '" + c.pool + "' is not connected");
   }
-  rados_ioctx_t io() const { return cluster_.io; }
+  rados_ioctx_t io() const { return handles_->io; }
 
  private:
-  std::shared_lock<std::shared_mutex> lock_;
-  Cluster& cluster_;
+  std::shared_ptr<Handles> handles_;
 };
 
 class Completion {
@@ -447,8 +458,8 @@ class CephBackend final : public Backend {
   const std::string& name() const override { return pool_; }
 
   void connect() override {
-    std::unique_lock lock(cluster_->mutex);
-    if (cluster_->io) return;
+    std::lock_guard connecting(connect_mutex_);
+    if (connected()) return;
     rados_t rados = nullptr;
     if (int rc = rados_create2(&rados, "ceph", options_.client_name.c_str(), 0); rc < 0)
       throw_rados(rc, "cannot create a cluster handle for " + options_.client_name);
@@ -485,19 +496,24 @@ class CephBackend final : public Backend {
       if (rc == -ENOENT) fail(NotFound("ceph backend: pool '" + pool_ + "' does not exist"));
       fail(ConnectionError("ceph backend: cannot open pool '" + pool_ + "': " + errno_text(rc)));
     }
-    cluster_->rados = rados;
-    cluster_->io = io;
+    auto handles = std::make_shared<Handles>();
+    handles->rados = rados;
+    handles->io = io;
+    std::lock_guard lock(cluster_->mutex);
+    cluster_->open = std::move(handles);
   }
 
+  // Returns at once: operations in flight hold the handles until they end
+  // (the last one closes them); later ones throw ConnectionError.
   void disconnect() noexcept override {
-    std::unique_lock lock(cluster_->mutex);
-    cluster_->close();
+    std::shared_ptr<Handles> old;
+    {
+      std::lock_guard lock(cluster_->mutex);
+      old = std::move(cluster_->open);
+    }
   }
 
-  bool connected() const override {
-    std::shared_lock lock(cluster_->mutex);
-    return cluster_->io != nullptr;
-  }
+  bool connected() const override { return cluster_->current() != nullptr; }
 
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     check_name(dataset);
@@ -518,7 +534,16 @@ class CephBackend final : public Backend {
   }
 
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
-    if (dataset.empty() || dataset.find('\0') != std::string::npos) return std::nullopt;
+    check_name(dataset);
+    auto fields = read_record(dataset);
+    if (!fields) return std::nullopt;
+    return codec::decode(*fields, dataset);
+  }
+
+ private:
+  // The xattrs of the dataset object, or nullopt if there is no object with
+  // the signature of a dataset.
+  std::optional<std::map<std::string, std::string>> read_record(const std::string& dataset) {
     Session s(*cluster_);
     char content[64];
     std::size_t content_len = 0;
@@ -546,12 +571,16 @@ class CephBackend final : public Backend {
     if (read_rval < 0) throw_rados(read_rval, "cannot read dataset object '" + dataset + "'");
     if (xattr_rval < 0) throw_rados(xattr_rval, "cannot read the xattrs of dataset '" + dataset + "'");
     if (std::string_view(content, content_len) != codec::kSignature) return std::nullopt;
-    return codec::decode(fields, dataset);
+    return fields;
   }
 
+ public:
+
+  // Needs only the signature, not a readable record, so a dataset with
+  // garbage xattrs goes too.
   void delete_dataset(const std::string& dataset) override {
-    auto meta = read_dataset(dataset);
-    if (!meta)
+    check_name(dataset);
+    if (!read_record(dataset))
       throw DatasetNotFound("ceph backend: dataset '" + dataset + "' does not exist in pool '" +
                             pool_ + "'");
     const std::string prefix = dataset + "/";
@@ -609,19 +638,15 @@ class CephBackend final : public Backend {
   }
 
  private:
-  // Chunk objects are "<dataset>/<i>.<j>", so a dataset name holds no '/'.
-  void check_name(const std::string& dataset) const {
-    if (dataset.empty()) throw InvalidArgument("ceph backend: dataset name must not be empty");
-    if (dataset.find('/') != std::string::npos)
-      throw InvalidArgument("ceph backend: dataset name '" + dataset +
-                            "' contains '/', which chunk object names reserve");
-    if (dataset.find('\0') != std::string::npos)
-      throw InvalidArgument("ceph backend: dataset name contains a NUL byte");
-  }
+  // Chunk objects are "<dataset>/<i>.<j>", so a dataset name holds no '/':
+  // the core's rule (names.h), checked here too since the backend is usable
+  // on its own.
+  void check_name(const std::string& dataset) const { check_dataset_name(dataset, "ceph backend"); }
 
   std::string pool_;
   CephOptions options_;
   std::shared_ptr<Cluster> cluster_;
+  std::mutex connect_mutex_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "backends/hdf5/h5_util.h"
+#include "backends/hdf5/posix_io.h"
 #include "dosna/errors.h"
 
 namespace dosna::hdf5 {
@@ -27,47 +28,25 @@ std::string prefix(std::string_view dataset) {
 }
 
 [[noreturn]] void throw_errno(std::string_view dataset, const std::string& what, int err) {
-  if (err == EACCES || err == EPERM) {
-    throw PermissionDenied(prefix(dataset) + what + ": " + std::strerror(err));
-  }
-  throw IoError(prefix(dataset) + what + ": " + std::strerror(err), err);
+  hdf5::throw_errno(prefix(dataset) + what, err);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
+// Opens a chunk file that must be a regular file; invalid if absent.
+Fd open_chunk(const std::string& path, std::string_view dataset) {
+  struct stat st;
+  return open_regular_at(AT_FDCWD, path, prefix(dataset) + "cannot read chunk file " + path, st);
+}
 
 // Reads the whole chunk through the HDF5 library into `out` (chunk_nbytes()
-// bytes): any layout, any filters. False if the file does not exist.
-bool read_with_library_into(const std::string& path, const DatasetMeta& meta,
+// bytes): any layout, any filters. `fd` is the chunk file, open and checked
+// to be a regular file: the library opens that file, whatever `path` names by
+// now.
+void read_with_library_into(const Fd& fd, const std::string& path, const DatasetMeta& meta,
                             std::string_view dataset, std::byte* out) {
   const std::string context = prefix(dataset) + "cannot read chunk file " + path;
   auto guard = lock();
-  const hid_t file_id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file_id < 0) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-      H5Eclear2(H5E_DEFAULT);
-      return false;  // removed since we looked
-    }
-    check(-1, context);
-  }
-  Handle file(file_id, H5Fclose);
+  Handle file = own(H5Fopen(fd_path(fd.get()).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                    context);
   Handle data = own(H5Dopen2(file.get(), "data", H5P_DEFAULT), H5Dclose, context + " (/data)");
   Handle space = own(H5Dget_space(data.get()), H5Sclose, context);
   const int ndims = H5Sget_simple_extent_ndims(space.get());
@@ -82,43 +61,14 @@ bool read_with_library_into(const std::string& path, const DatasetMeta& meta,
   Handle mem = file_type(meta.dtype);
   if (meta.chunk_nbytes() > 0)
     check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out), context);
-  return true;
 }
 
-// The same into a buffer of its own (from `pool` when given); nullptr if the
-// file does not exist.
-ChunkData read_with_library(const std::string& path, const DatasetMeta& meta,
+// The same into a buffer of its own (from `pool` when given).
+ChunkData read_with_library(const Fd& fd, const std::string& path, const DatasetMeta& meta,
                             std::string_view dataset, BufferPool* pool) {
   auto buffer = pool ? pool->take() : Buffer::allocate(meta.chunk_nbytes());
-  if (!read_with_library_into(path, meta, dataset, buffer->data())) {
-    if (pool) pool->recycle(std::move(buffer));
-    return nullptr;
-  }
+  read_with_library_into(fd, path, meta, dataset, buffer->data());
   return pool ? pool->share(std::move(buffer)) : buffer;
-}
-
-void write_all(int fd, std::vector<iovec> iov, std::string_view dataset, const std::string& path) {
-  std::size_t first = 0;
-  while (first < iov.size()) {
-    if (iov[first].iov_len == 0) {
-      ++first;
-      continue;
-    }
-    const int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
-    const ssize_t n = ::writev(fd, &iov[first], count);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(dataset, "cannot write " + path, errno);
-    }
-    auto left = static_cast<std::size_t>(n);
-    while (left > 0 && first < iov.size()) {
-      const std::size_t step = std::min(left, iov[first].iov_len);
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + step;
-      iov[first].iov_len -= step;
-      left -= step;
-      if (iov[first].iov_len == 0) ++first;
-    }
-  }
 }
 
 std::atomic<unsigned long> temp_counter{0};
@@ -213,16 +163,13 @@ bool read_templated(int fd, const ChunkTemplate& layout, std::byte* payload,
 
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
                           const DatasetMeta& meta, std::string_view dataset, BufferPool& pool) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return nullptr;
-    throw_errno(dataset, "cannot open " + path, errno);
-  }
+  Fd fd = open_chunk(path, dataset);
+  if (!fd.valid()) return nullptr;
   auto buffer = pool.take();
   if (read_templated(fd.get(), layout, buffer->data(), dataset, path))
     return pool.share(std::move(buffer));
   pool.recycle(std::move(buffer));
-  return read_with_library(path, meta, dataset, &pool);
+  return read_with_library(fd, path, meta, dataset, &pool);
 }
 
 bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
@@ -231,13 +178,11 @@ bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
   if (out.size() != layout.payload)
     throw InvalidArgument(prefix(dataset) + "buffer of " + std::to_string(out.size()) +
                           " bytes for a chunk of " + std::to_string(layout.payload));
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return false;
-    throw_errno(dataset, "cannot open " + path, errno);
-  }
-  if (read_templated(fd.get(), layout, out.data(), dataset, path)) return true;
-  return read_with_library_into(path, meta, dataset, out.data());
+  Fd fd = open_chunk(path, dataset);
+  if (!fd.valid()) return false;
+  if (!read_templated(fd.get(), layout, out.data(), dataset, path))
+    read_with_library_into(fd, path, meta, dataset, out.data());
+  return true;
 }
 
 ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
@@ -259,11 +204,8 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
     }
     total += r.length;
   }
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return nullptr;
-    throw_errno(dataset, "cannot open " + path, errno);
-  }
+  Fd fd = open_chunk(path, dataset);
+  if (!fd.valid()) return nullptr;
   auto buffer = Buffer::allocate(total);
 
   // Plan the reads: the header first (to validate the file), then the ranges
@@ -320,7 +262,7 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
   }
   if (ok) return buffer;
 
-  ChunkData whole = read_with_library(path, meta, dataset, nullptr);
+  ChunkData whole = read_with_library(fd, path, meta, dataset, nullptr);
   if (!whole) return nullptr;
   dst = buffer->data();
   for (const auto& r : ranges) {
@@ -328,13 +270,6 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
     dst += r.length;
   }
   return buffer;
-}
-
-void write_file(const std::string& path, std::span<const std::byte> bytes, std::string_view dataset) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
-  if (fd.get() < 0) throw_errno(dataset, "cannot create " + path, errno);
-  write_all(fd.get(), {{const_cast<std::byte*>(bytes.data()), bytes.size()}}, dataset, path);
-  if (::close(fd.release()) != 0) throw_errno(dataset, "cannot close " + path, errno);
 }
 
 void write_chunk_file(const std::string& dir, const std::string& file_name,
@@ -355,7 +290,7 @@ void write_chunk_file(const std::string& dir, const std::string& file_name,
         {const_cast<std::byte*>(layout.head.data()), layout.head.size()},
         {const_cast<std::byte*>(payload.data()), payload.size()},
         {const_cast<std::byte*>(layout.tail.data()), layout.tail.size()}};
-    write_all(fd.get(), std::move(iov), dataset, temp_path);
+    write_all(fd.get(), std::move(iov), prefix(dataset) + "cannot write " + temp_path);
     if (durable && ::fsync(fd.get()) != 0) throw_errno(dataset, "cannot fsync " + temp_path, errno);
     if (::close(fd.release()) != 0) throw_errno(dataset, "cannot close " + temp_path, errno);
     if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {

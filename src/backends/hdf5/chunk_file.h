@@ -104,9 +104,6 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
                             const DatasetMeta& meta, std::string_view dataset,
                             std::span<const ByteRange> ranges);
 
-// Creates (truncating) `path` holding `bytes`, with plain syscalls. Throws
-// IoError (with the errno) naming `dataset`.
-void write_file(const std::string& path, std::span<const std::byte> bytes, std::string_view dataset);
 
 // Writes `payload` as `dir`/`file_name` atomically: a temporary file in `dir`
 // renamed into place. With `durable`, fsyncs the file before the rename and

@@ -2,6 +2,7 @@
 // dataset.h5 (the metadata record as root attributes) and one HDF5 file per
 // chunk, chunk_<i>_<j>_<k>.h5 (FORMAT.md, HDF5 section). Chunk I/O bypasses
 // the HDF5 library where it safely can: see chunk_file.h.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -17,13 +18,17 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <random>
 
 #include "backends/hdf5/chunk_file.h"
 #include "backends/hdf5/metadata_file.h"
+#include "backends/hdf5/posix_io.h"
 #include "core/builtin.h"
 #include "core/metadata_codec.h"
 #include "core/options.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna {
 namespace {
@@ -39,38 +44,28 @@ constexpr std::string_view kTrashPrefix = ".dosna-trash-";
 
 std::atomic<unsigned long> name_counter{0};
 
+// Unique among live processes, and (the random part) with a leftover of a
+// dead process whose pid was reused.
 std::string unique_suffix() {
-  return std::to_string(::getpid()) + "." + std::to_string(name_counter++);
+  static const unsigned salt = std::random_device{}();
+  return std::to_string(::getpid()) + "." + std::to_string(salt) + "." +
+         std::to_string(name_counter++);
 }
 
-// Names map to one directory directly under the connection directory: no
-// separators, no "." or "..", no NUL, nothing empty.
+// Names map to one directory directly under the connection directory: the
+// core's rule (names.h: no separators, no "." or "..", no NUL, nothing
+// empty), checked here too since the backend is usable on its own, plus the
+// reserved trash prefix.
 void validate_name(const std::string& dataset) {
-  std::string problem;
-  if (dataset.empty()) {
-    problem = "is empty";
-  } else if (dataset == "." || dataset == "..") {
-    problem = "is a relative directory reference";
-  } else if (dataset.front() == '/') {
-    problem = "is an absolute path";
-  } else if (dataset.find('/') != std::string::npos || dataset.find('\\') != std::string::npos) {
-    problem = "contains a path separator";
-  } else if (dataset.find('\0') != std::string::npos) {
-    problem = "contains a NUL character";
-  } else if (dataset.starts_with(kTrashPrefix)) {
-    problem = "uses the reserved prefix '" + std::string(kTrashPrefix) + "'";
-  }
-  if (!problem.empty()) {
-    std::string shown;
-    for (char c : dataset) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
-    throw InvalidArgument("hdf5 backend: dataset name '" + shown + "' " + problem);
+  check_dataset_name(dataset, "hdf5 backend");
+  if (dataset.starts_with(kTrashPrefix)) {
+    throw InvalidArgument("hdf5 backend: dataset name " + quote(dataset) +
+                          " uses the reserved prefix '" + std::string(kTrashPrefix) + "'");
   }
 }
 
 [[noreturn]] void throw_errno(const std::string& what, int err) {
-  const std::string message = "hdf5 backend: " + what + ": " + std::strerror(err);
-  if (err == EACCES || err == EPERM) throw PermissionDenied(message);
-  throw IoError(message, err);
+  hdf5::throw_errno("hdf5 backend: " + what, err);
 }
 
 void fsync_path(const std::string& path, int flags) {
@@ -103,6 +98,32 @@ void spread_subdirectories(const std::string& dir) {
   ::close(fd);
 }
 
+// Calls fn(directory fd, name) for every entry of the directory `path` but
+// "." and "..", opened without following a final symbolic link (IoError if
+// it is one); nothing if it does not exist.
+template <class Fn>
+void for_each_entry(const std::string& path, const std::string& context, Fn&& fn) {
+  hdf5::Fd fd = hdf5::open_directory_at(AT_FDCWD, path, "hdf5 backend: " + context);
+  if (!fd.valid()) return;
+  DIR* dir = ::fdopendir(fd.get());
+  if (dir == nullptr) throw_errno(context, errno);
+  const int dir_fd = fd.release();
+  struct Closer {
+    DIR* dir;
+    ~Closer() { ::closedir(dir); }
+  } closer{dir};
+  for (;;) {
+    errno = 0;
+    const dirent* e = ::readdir(dir);
+    if (e == nullptr) {
+      if (errno != 0) throw_errno(context, errno);
+      return;
+    }
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") fn(dir_fd, name);
+  }
+}
+
 std::string chunk_file_name(const ChunkIndex& index) {
   return "chunk_" + codec::join_index(index, '_') + ".h5";
 }
@@ -113,8 +134,14 @@ std::string chunk_file_name(const ChunkIndex& index) {
 class ByteLock {
  public:
   ByteLock(const std::string& file, off_t byte, const std::string& dataset) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd_ < 0) throw_errno("dataset '" + dataset + "': cannot open lock file " + file, errno);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0666);
+    const std::string context = "dataset " + quote(dataset) + ": cannot open lock file " + file;
+    if (fd_ < 0) throw_errno(context, errno);
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw IoError("hdf5 backend: " + context + ": not a regular file", EIO);
+    }
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
@@ -208,8 +235,13 @@ class Hdf5ChunkStore final : public ChunkStore {
     shared_->require_connected();
     if (!data) throw InvalidArgument("hdf5 backend: dataset '" + dataset_ + "': null chunk");
     check_index(index);
-    hdf5::write_chunk_file(dir_, chunk_file_name(index), layout_->file, *data, shared_->durable,
-                           dataset_);
+    try {
+      hdf5::write_chunk_file(dir_, chunk_file_name(index), layout_->file, *data,
+                             shared_->durable, dataset_);
+    } catch (const IoError& e) {
+      rethrow_if_deleted(e);
+      throw;
+    }
   }
 
   // Safe against writers in other processes and threads: the read, modify
@@ -220,7 +252,13 @@ class Hdf5ChunkStore final : public ChunkStore {
     check_index(index);
     std::int64_t flat = 0;
     for (std::size_t d = 0; d < index.size(); ++d) flat = flat * grid_[d] + index[d];
-    ByteLock lock(dir_ + "/" + kLockFile, static_cast<off_t>(flat), dataset_);
+    std::optional<ByteLock> lock;
+    try {
+      lock.emplace(dir_ + "/" + kLockFile, static_cast<off_t>(flat), dataset_);
+    } catch (const IoError& e) {
+      rethrow_if_deleted(e);
+      throw;
+    }
     ChunkData next = modify(get(index));
     put(index, std::move(next));
   }
@@ -244,27 +282,32 @@ class Hdf5ChunkStore final : public ChunkStore {
     throw_errno("dataset '" + dataset_ + "': cannot remove " + file, errno);
   }
 
+  // The dataset directory itself is opened without following a link, so a
+  // directory replaced by a link out of the store lists (and clears) nothing.
   std::vector<ChunkIndex> list() override {
     shared_->require_connected();
     std::vector<ChunkIndex> out;
-    std::error_code ec;
-    fs::directory_iterator it(dir_, ec);
-    if (ec) {
-      if (ec == std::errc::no_such_file_or_directory) return out;
-      throw_errno("dataset '" + dataset_ + "': cannot list " + dir_, ec.value());
-    }
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      const std::string file = it->path().filename().string();
-      if (!file.starts_with("chunk_") || !file.ends_with(".h5")) continue;
-      const std::string_view middle = std::string_view(file).substr(6, file.size() - 6 - 3);
-      auto index = codec::split_index(middle, '_', meta_.shape.size());
-      if (index) out.push_back(std::move(*index));
-    }
-    if (ec) throw_errno("dataset '" + dataset_ + "': cannot list " + dir_, ec.value());
+    for_each_entry(dir_, "dataset " + quote(dataset_) + ": cannot list " + dir_,
+                   [&](int, const std::string& file) {
+                     if (!file.starts_with("chunk_") || !file.ends_with(".h5")) return;
+                     const std::string_view middle =
+                         std::string_view(file).substr(6, file.size() - 6 - 3);
+                     auto index = codec::split_index(middle, '_', meta_.shape.size());
+                     if (index) out.push_back(std::move(*index));
+                   });
     return out;
   }
 
  private:
+  // A write whose directory is gone (ENOENT) raced a delete of the dataset.
+  void rethrow_if_deleted(const IoError& e) const {
+    if (e.code() != ENOENT) return;
+    struct stat st;
+    if (::lstat(dir_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+    throw DatasetNotFound("hdf5 backend: dataset " + quote(dataset_) +
+                          " was deleted while being written (" + dir_ + " is gone)");
+  }
+
   void check_index(const ChunkIndex& index) const {
     bool ok = index.size() == grid_.size();
     for (std::size_t i = 0; ok && i < index.size(); ++i) ok = index[i] >= 0 && index[i] < grid_[i];
@@ -323,6 +366,7 @@ class Hdf5Backend final : public Backend {
     }
     if (shared_->spread_datasets) spread_subdirectories(shared_->root);
     shared_->connected.store(true, std::memory_order_release);
+    sweep_trash();
   }
 
   void disconnect() noexcept override {
@@ -334,71 +378,77 @@ class Hdf5Backend final : public Backend {
 
   bool connected() const override { return shared_->connected.load(std::memory_order_acquire); }
 
+  // mkdir + a record written to a temporary file and link()ed into place, so
+  // two creators cannot both succeed. A directory that vanishes meanwhile (a
+  // delete of the same name renamed it away) makes the create start over.
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     shared_->require_connected();
     validate_name(dataset);
     meta.validate(dataset);
+    const std::vector<std::byte> image = hdf5::metadata_image(meta, dataset);
     const std::string dir = dataset_dir(dataset);
     const std::string record = dir + "/" + kMetadataFile;
-    bool made_dir = true;
-    if (::mkdir(dir.c_str(), 0777) != 0) {
-      if (errno == ENAMETOOLONG)
-        throw InvalidArgument("hdf5 backend: dataset name '" + dataset + "' (" +
-                              std::to_string(dataset.size()) +
-                              " bytes) is too long for the file system of " + shared_->root);
-      if (errno != EEXIST) throw_errno("dataset '" + dataset + "': cannot create " + dir, errno);
-      made_dir = false;
-      std::error_code ec;
-      if (fs::exists(record, ec)) {
-        throw AlreadyExists("hdf5 backend: dataset '" + dataset + "' already exists (" + dir +
-                            ")");
+    const std::string who = "dataset " + quote(dataset);
+    auto exists = [&] {
+      return AlreadyExists("hdf5 backend: " + who + " already exists (" + dir + ")");
+    };
+    constexpr int kMaxAttempts = 100;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      bool made_dir = true;
+      if (::mkdir(dir.c_str(), 0777) != 0) {
+        if (errno != EEXIST) throw_errno(who + ": cannot create " + dir, errno);
+        made_dir = false;
+        if (!reusable_directory(dir, who, exists)) continue;  // vanished
       }
-      // A leftover empty directory (say, from a create that crashed) is
-      // reused; anything else is not ours to take over.
-      if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
-        throw AlreadyExists("hdf5 backend: dataset '" + dataset + "': " + dir +
-                            " exists and is not a DosNa dataset");
-      }
-    }
-    const std::string temp = dir + "/." + kMetadataFile + "." + unique_suffix() + ".tmp";
-    try {
-      hdf5::write_metadata_file(temp, meta, dataset);
-      if (shared_->durable) fsync_path(temp, O_RDONLY);
-      // link() publishes the record only if no concurrent creator did first.
-      if (::link(temp.c_str(), record.c_str()) != 0) {
-        const int err = errno;
-        if (err == EEXIST) {
-          throw AlreadyExists("hdf5 backend: dataset '" + dataset + "' already exists (" + dir +
-                              ")");
+      const std::string temp = dir + "/." + kMetadataFile + "." + unique_suffix() + ".tmp";
+      try {
+        if (!write_new_file(temp, image, who)) continue;  // the directory vanished
+        // link() publishes the record only if no concurrent creator did first.
+        if (::link(temp.c_str(), record.c_str()) != 0) {
+          const int err = errno;
+          ::unlink(temp.c_str());
+          if (err == EEXIST) throw exists();
+          if (err == ENOENT) continue;
+          throw_errno(who + ": cannot create " + record, err);
         }
-        throw_errno("dataset '" + dataset + "': cannot create " + record, err);
+        ::unlink(temp.c_str());
+        if (shared_->durable) {
+          fsync_path(dir, O_RDONLY | O_DIRECTORY);
+          fsync_path(shared_->root, O_RDONLY | O_DIRECTORY);
+        }
+      } catch (...) {
+        ::unlink(temp.c_str());
+        if (made_dir) ::rmdir(dir.c_str());
+        throw;
       }
-      ::unlink(temp.c_str());
-      if (shared_->durable) {
-        fsync_path(dir, O_RDONLY | O_DIRECTORY);
-        fsync_path(shared_->root, O_RDONLY | O_DIRECTORY);
-      }
-    } catch (...) {
-      ::unlink(temp.c_str());
-      if (made_dir) ::rmdir(dir.c_str());
-      throw;
+      std::lock_guard<std::mutex> guard(mutex_);
+      records_.erase(dataset);
+      return;
     }
-    std::lock_guard<std::mutex> guard(mutex_);
-    records_.erase(dataset);
+    throw IoError("hdf5 backend: " + who + ": its directory " + dir + " vanished " +
+                      std::to_string(kMaxAttempts) + " times while it was being created",
+                  EAGAIN);
   }
 
+  // The record is read without following links, from a regular file only
+  // (a FIFO in its place is an IoError, not a read that never returns).
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
     shared_->require_connected();
     validate_name(dataset);
-    const std::string record = dataset_dir(dataset) + "/" + kMetadataFile;
-    struct stat st;
-    if (::stat(record.c_str(), &st) != 0) {
-      const int err = errno;
+    const std::string dir = dataset_dir(dataset);
+    const std::string record = dir + "/" + kMetadataFile;
+    const std::string context = "hdf5 backend: dataset " + quote(dataset) + ": cannot read " +
+                                record;
+    auto forget = [&] {
       std::lock_guard<std::mutex> guard(mutex_);
       records_.erase(dataset);
-      if (err == ENOENT || err == ENOTDIR) return std::nullopt;
-      throw_errno("dataset '" + dataset + "': cannot stat " + record, err);
-    }
+      return std::nullopt;
+    };
+    hdf5::Fd dir_fd = hdf5::open_directory_at(AT_FDCWD, dir, context);
+    if (!dir_fd.valid()) return forget();
+    struct stat st;
+    hdf5::Fd fd = hdf5::open_regular_at(dir_fd.get(), kMetadataFile, context, st);
+    if (!fd.valid()) return forget();
     // The record is read once and then served from memory while the file is
     // unchanged (same inode, size and mtime): opening an HDF5 file costs far
     // more than a stat.
@@ -407,57 +457,82 @@ class Hdf5Backend final : public Backend {
       auto it = records_.find(dataset);
       if (it != records_.end() && it->second.same_file(st)) return it->second.meta;
     }
-    DatasetMeta meta = hdf5::read_metadata_file(record, dataset);
+    if (static_cast<std::uint64_t>(st.st_size) > hdf5::kMaxRecordBytes) {
+      throw IoError(context + ": the file has " + std::to_string(st.st_size) +
+                        " bytes, more than any dataset record (" +
+                        std::to_string(hdf5::kMaxRecordBytes) + ")",
+                    EFBIG);
+    }
+    std::vector<std::byte> image(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < image.size()) {
+      const ssize_t n = ::pread(fd.get(), image.data() + got, image.size() - got,
+                                static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) hdf5::throw_errno(context, errno);
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    image.resize(got);
+    DatasetMeta meta = hdf5::parse_metadata_image(image, dataset, record);
     std::lock_guard<std::mutex> guard(mutex_);
     records_[dataset] = Record{meta, st.st_dev, st.st_ino, st.st_size, st.st_mtim};
     return meta;
   }
 
+  // Renames the directory (or a link in its place: only the link goes) to a
+  // hidden trash name, then removes that tree without following links.
+  // Works without reading the record, so a broken dataset goes too.
   void delete_dataset(const std::string& dataset) override {
     shared_->require_connected();
     validate_name(dataset);
     const std::string dir = dataset_dir(dataset);
     const std::string record = dir + "/" + kMetadataFile;
+    const std::string who = "dataset " + quote(dataset);
     {
       std::lock_guard<std::mutex> guard(mutex_);
       records_.erase(dataset);
     }
+    auto missing = [&] {
+      return DatasetNotFound("hdf5 backend: " + who + " does not exist in " + shared_->root);
+    };
     struct stat st;
-    if (::stat(record.c_str(), &st) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) {
-        throw DatasetNotFound("hdf5 backend: dataset '" + dataset + "' does not exist in " +
-                              shared_->root);
-      }
-      throw_errno("dataset '" + dataset + "': cannot stat " + record, errno);
+    if (::fstatat(AT_FDCWD, record.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) throw missing();
+      throw_errno(who + ": cannot stat " + record, errno);
     }
-    const std::string trash =
-        shared_->root + "/" + std::string(kTrashPrefix) + dataset + "." + unique_suffix();
+    // Not named after the dataset: a name of 255 bytes leaves no room.
+    const std::string trash = shared_->root + "/" + std::string(kTrashPrefix) + unique_suffix();
     if (::rename(dir.c_str(), trash.c_str()) != 0) {
-      if (errno == ENOENT) {
-        throw DatasetNotFound("hdf5 backend: dataset '" + dataset + "' does not exist in " +
-                              shared_->root);
-      }
-      throw_errno("dataset '" + dataset + "': cannot remove " + dir, errno);
+      if (errno == ENOENT) throw missing();
+      throw_errno(who + ": cannot remove " + dir, errno);
     }
-    std::error_code ec;
-    fs::remove_all(trash, ec);
-    if (ec) throw_errno("dataset '" + dataset + "': cannot remove " + trash, ec.value());
+    if (const int rc = hdf5::remove_tree_at(AT_FDCWD, trash); rc != 0) {
+      throw_errno(who + ": cannot remove " + trash +
+                      " (the dataset is gone; the next connect or listing retries)",
+                  rc);
+    }
     if (shared_->durable) fsync_path(shared_->root, O_RDONLY | O_DIRECTORY);
   }
 
+  // Every directory holding a dataset.h5 of any kind (a broken one is listed
+  // so that it can be seen and removed); removes leftover trash on the way.
   std::vector<std::string> list_datasets() override {
     shared_->require_connected();
     std::vector<std::string> out;
-    std::error_code ec;
-    fs::directory_iterator it(shared_->root, ec);
-    if (ec) throw_errno("cannot list " + shared_->root, ec.value());
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      const std::string entry = it->path().filename().string();
-      if (entry.starts_with(kTrashPrefix)) continue;
-      std::error_code ignored;
-      if (fs::is_regular_file(it->path() / kMetadataFile, ignored)) out.push_back(entry);
-    }
-    if (ec) throw_errno("cannot list " + shared_->root, ec.value());
+    std::vector<std::string> trash;
+    for_each_entry(shared_->root, "cannot list " + shared_->root,
+                   [&](int root, const std::string& entry) {
+                     if (entry.starts_with(kTrashPrefix)) {
+                       trash.push_back(entry);
+                       return;
+                     }
+                     struct stat st;
+                     const std::string record = entry + "/" + kMetadataFile;
+                     if (::fstatat(root, record.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+                       out.push_back(entry);
+                   });
+    for (const auto& entry : trash) hdf5::remove_tree_at(AT_FDCWD, shared_->root + "/" + entry);
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -486,6 +561,60 @@ class Hdf5Backend final : public Backend {
 
   std::string dataset_dir(const std::string& dataset) const {
     return shared_->root + "/" + dataset;
+  }
+
+  // Removes what deletes that were interrupted (a killed process) left.
+  void sweep_trash() noexcept {
+    try {
+      std::vector<std::string> trash;
+      for_each_entry(shared_->root, "cannot list " + shared_->root,
+                     [&](int, const std::string& entry) {
+                       if (entry.starts_with(kTrashPrefix)) trash.push_back(entry);
+                     });
+      for (const auto& entry : trash) hdf5::remove_tree_at(AT_FDCWD, shared_->root + "/" + entry);
+    } catch (const Error&) {
+    }
+  }
+
+  // Whether the existing `dir` may hold a new dataset: a real directory that
+  // is empty or holds only other creators' temporary records. False if it
+  // vanished; throws AlreadyExists (from `exists`) otherwise.
+  template <class Exists>
+  bool reusable_directory(const std::string& dir, const std::string& who,
+                          Exists&& exists) const {
+    auto foreign = [&] {
+      return AlreadyExists("hdf5 backend: " + who + ": " + dir +
+                           " exists and is not a DosNa dataset");
+    };
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0) {
+      if (errno == ENOENT) return false;
+      throw_errno(who + ": cannot stat " + dir, errno);
+    }
+    if (!S_ISDIR(st.st_mode)) throw foreign();  // a link or a file in the dataset's place
+    const std::string temp_prefix = std::string(".") + kMetadataFile + ".";
+    for_each_entry(dir, who + ": cannot open " + dir, [&](int, const std::string& entry) {
+      if (entry == kMetadataFile) throw exists();
+      if (!entry.starts_with(temp_prefix) || !entry.ends_with(".tmp")) throw foreign();
+    });
+    return true;
+  }
+
+  // Writes `bytes` as the new file `path` (never through a link). False if
+  // its directory does not exist.
+  bool write_new_file(const std::string& path, const std::vector<std::byte>& bytes,
+                      const std::string& who) const {
+    hdf5::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
+    if (!fd.valid()) {
+      if (errno == ENOENT) return false;
+      throw_errno(who + ": cannot create " + path, errno);
+    }
+    hdf5::write_all(fd.get(),
+                    {{const_cast<std::byte*>(bytes.data()), bytes.size()}},
+                    "hdf5 backend: " + who + ": cannot write " + path);
+    if (shared_->durable && ::fsync(fd.get()) != 0) throw_errno(who + ": cannot fsync " + path, errno);
+    if (::close(fd.release()) != 0) throw_errno(who + ": cannot close " + path, errno);
+    return true;
   }
 
   // Chunk file templates depend only on dtype, chunk shape and fill value;

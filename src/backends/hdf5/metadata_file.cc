@@ -1,6 +1,9 @@
 #include "backends/hdf5/metadata_file.h"
 
+#include <unistd.h>
+
 #include <array>
+#include <atomic>
 #include <complex>
 #include <cstdint>
 #include <cstring>
@@ -9,13 +12,13 @@
 #include "backends/hdf5/chunk_file.h"
 #include "backends/hdf5/h5_util.h"
 #include "dosna/errors.h"
+#include "dosna/names.h"
 
 namespace dosna::hdf5 {
 namespace {
 
 std::string where(std::string_view dataset, std::string_view field) {
-  return "hdf5 backend: dataset '" + std::string(dataset) + "' field '" + std::string(field) +
-         "'";
+  return "hdf5 backend: dataset " + quote(dataset) + " field '" + std::string(field) + "'";
 }
 
 void write_ints(hid_t root, const char* field, const Shape& values, std::string_view dataset) {
@@ -61,7 +64,12 @@ Shape read_ints(hid_t attr, std::string_view dataset, std::string_view field) {
   if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
     throw IoError(context + " is not an integer array");
   }
-  Shape values(static_cast<std::size_t>(point_count(attr, context)));
+  const hssize_t n = point_count(attr, context);
+  if (n > static_cast<hssize_t>(kMaxRank)) {
+    throw IoError(context + " holds " + std::to_string(n) + " values (a dataset has at most " +
+                  std::to_string(kMaxRank) + " dimensions)");
+  }
+  Shape values(static_cast<std::size_t>(n));
   check(H5Aread(attr, H5T_NATIVE_INT64, values.data()), context);
   return values;
 }
@@ -85,6 +93,7 @@ std::string read_string(hid_t attr, std::string_view dataset, std::string_view f
     }
   } else {
     const std::size_t size = H5Tget_size(type.get());
+    if (size == 0 || size > kMaxRecordBytes) throw IoError(context + " is not a string");
     check(H5Tset_size(mem.get(), size + 1), context);
     check(H5Tset_strpad(mem.get(), H5T_STR_NULLTERM), context);
     std::vector<char> text(size + 1, '\0');
@@ -145,18 +154,21 @@ Scalar read_fillvalue(hid_t attr, DType dtype, std::string_view dataset) {
 
 }  // namespace
 
-void write_metadata_file(const std::string& path, const DatasetMeta& meta,
-                         std::string_view dataset) {
-  const std::string context = "hdf5 backend: dataset '" + std::string(dataset) +
-                              "': cannot write " + path;
-  // Built in memory and written with plain syscalls: HDF5 never writes to
-  // the disk, so ENOSPC is an IoError of write() and nothing more.
+std::vector<std::byte> metadata_image(const DatasetMeta& meta, std::string_view dataset) {
+  static std::atomic<unsigned long> serial{0};
+  const std::string context = "hdf5 backend: dataset " + quote(dataset) +
+                              ": cannot build its dataset.h5";
   auto guard = lock();
-  Handle file = create_in_memory(path, context);
-  Handle root = own(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, context);
-  write_ints(root.get(), "shape", meta.shape, dataset);
-  write_string(root.get(), "dtype", meta.dtype.str(), dataset);
+  // The core driver keeps the file in memory; the name only has to be unique
+  // among the files this process has open.
+  Handle file = create_in_memory("dosna-record-" + std::to_string(::getpid()) + "-" +
+                                     std::to_string(serial++) + ".h5",
+                                 context);
+  std::vector<std::byte> image;
   {
+    Handle root = own(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, context);
+    write_ints(root.get(), "shape", meta.shape, dataset);
+    write_string(root.get(), "dtype", meta.dtype.str(), dataset);
     Handle type = file_type(meta.dtype);
     Handle space = own(H5Screate(H5S_SCALAR), H5Sclose, context);
     Handle attr = own(H5Acreate2(root.get(), "fillvalue", type.get(), space.get(), H5P_DEFAULT,
@@ -165,24 +177,34 @@ void write_metadata_file(const std::string& path, const DatasetMeta& meta,
     std::vector<std::byte> bytes(meta.dtype.itemsize());
     meta.fillvalue.store(meta.dtype, bytes.data());
     check(H5Awrite(attr.get(), type.get(), bytes.data()), where(dataset, "fillvalue"));
+    write_ints(root.get(), "chunk_grid", meta.chunk_grid(), dataset);
+    write_ints(root.get(), "chunk_size", meta.chunk_size, dataset);
   }
-  write_ints(root.get(), "chunk_grid", meta.chunk_grid(), dataset);
-  write_ints(root.get(), "chunk_size", meta.chunk_size, dataset);
-  root.reset();
-  const std::vector<std::byte> image = file_image(file.get(), context);
+  image = file_image(file.get(), context);
   check(H5Fclose(file.release()), context);
-  guard.unlock();
-  write_file(path, image, dataset);
+  return image;
 }
 
-DatasetMeta read_metadata_file(const std::string& path, std::string_view dataset) {
-  const std::string context = "hdf5 backend: dataset '" + std::string(dataset) +
-                              "': cannot read " + path;
+DatasetMeta parse_metadata_image(std::span<const std::byte> image, std::string_view dataset,
+                                 const std::string& path) {
+  static std::atomic<unsigned long> serial{0};
+  const std::string context = "hdf5 backend: dataset " + quote(dataset) + ": cannot read " + path;
+  if (image.empty()) throw IoError(context + ": the file is empty");
+  if (image.size() > kMaxRecordBytes)
+    throw IoError(context + ": the file has " + std::to_string(image.size()) +
+                  " bytes, more than any dataset record (" + std::to_string(kMaxRecordBytes) +
+                  ")");
   DatasetMeta meta;
   Shape grid;
   {
     auto guard = lock();
-    Handle file = own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, context);
+    Handle fapl = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, context);
+    check(H5Pset_fapl_core(fapl.get(), 64 << 10, false), context);
+    check(H5Pset_file_image(fapl.get(), const_cast<std::byte*>(image.data()), image.size()),
+          context);
+    const std::string name = "dosna-record-image-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(serial++) + ".h5";
+    Handle file = own(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, context);
     Handle root = own(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose, context);
     meta.shape = read_ints(open_attr(root.get(), "shape", dataset).get(), dataset, "shape");
     const std::string dtype_text =
@@ -190,7 +212,7 @@ DatasetMeta read_metadata_file(const std::string& path, std::string_view dataset
     try {
       meta.dtype = DType::parse(dtype_text);
     } catch (const InvalidArgument&) {
-      throw IoError(where(dataset, "dtype") + " holds an unsupported dtype '" + dtype_text + "'");
+      throw IoError(where(dataset, "dtype") + " holds an unsupported dtype " + quote(dtype_text));
     }
     meta.fillvalue =
         read_fillvalue(open_attr(root.get(), "fillvalue", dataset).get(), meta.dtype, dataset);
