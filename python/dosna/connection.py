@@ -80,6 +80,18 @@ class Connection(_dosna.Connection):
     """
 
     def __init__(self, name, *args, **options):
+        constructed = False
+        try:
+            self._init(name, args, options)
+            constructed = True
+        finally:
+            if not constructed:
+                # A Connection that failed to construct still reaches
+                # tracebacks and debuggers (repr, attribute access): give it
+                # a valid, unconnected C++ side instead of none at all.
+                super().__init__('(not constructed)')
+
+    def _init(self, name, args, options):
         backend, engine = options.pop('backend', None), options.pop('engine', None)
         bsel = backends.get_backend() if backend is None else backends.Backend(backend)
         esel = engines.get_engine() if engine is None else engines.Engine(engine)

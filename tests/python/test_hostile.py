@@ -1,6 +1,10 @@
 """Hostile inputs from Python (issue 18): fill values the dtype cannot hold,
 huge chunks, bad names and the max_chunk_bytes option, on every store."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -80,3 +84,24 @@ def test_an_integer_beyond_every_dtype_is_a_value_error():
         for fill in (2 ** 64, -2 ** 63 - 1):
             with pytest.raises(ValueError, match='out of range'):
                 con.create_dataset('x', shape=(4,), dtype='u8', fillvalue=fill)
+
+
+def test_connection_that_failed_to_construct_can_be_shown():
+    # pytest (or a debugger) shows the half-made `self` of a failed __init__;
+    # that must print, not crash the interpreter. Run in a child: a crash
+    # would take this test process with it.
+    code = '''
+import sys
+import dosna as dn
+for bad in ({'backend': 'hdf5', 'bogus': 1}, {'backend': 'hdf5', 'engine': 'nope'}):
+    try:
+        dn.Connection('x', **bad)
+    except Exception:
+        frame = sys.exc_info()[2].tb_next.tb_frame
+        print(repr(frame.f_locals['self']), frame.f_locals['self'].connected)
+'''
+    proc = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, env=dict(os.environ), timeout=120)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out
+    assert out.count('(not constructed)') == 2, out
