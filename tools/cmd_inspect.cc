@@ -37,8 +37,11 @@ nlohmann::json dataset_json(const Dataset& ds, bool full) {
 int cmd_ls(const Args& args) {
   const StoreSpec spec = parse_store(args.store, args.backend, args.opts);
   Connection con = open_store(spec, make_cli_engine(args), StoreMode::kExisting);
-  const std::vector<std::string> names = con.list_datasets();
-  const std::set<std::string> all(names.begin(), names.end());
+  // Every name the store holds, also those DosNa refuses (put there by
+  // another writer): they are listed as broken, escaped.
+  const std::vector<DatasetStatus> listed = con.list_datasets_status();
+  std::set<std::string> all;
+  for (const auto& entry : listed) all.insert(entry.name);
   // One row per dataset: its cells, or (a dataset that cannot be read) its
   // name and why, printed after the name without widening the other columns.
   struct Row {
@@ -47,9 +50,20 @@ int cmd_ls(const Args& args) {
   };
   std::vector<Row> rows;
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& name : names) {
+  auto add_broken = [&](const std::string& name, bool incomplete, const std::string& why) {
+    if (args.json)
+      list.push_back({{"name", name}, {"broken", why}, {"incomplete", incomplete}});
+    else
+      rows.push_back({{printable(name)}, "<broken: " + printable(why) + ">"});
+  };
+  for (const auto& entry : listed) {
+    const std::string& name = entry.name;
     if (is_incomplete_mark(name)) continue;
     const bool incomplete = is_incomplete(all, name);
+    if (!entry.problem.empty()) {
+      add_broken(name, incomplete, entry.problem);
+      continue;
+    }
     try {
       const Dataset ds = con.get_dataset(name);
       if (args.json) {
@@ -65,11 +79,7 @@ int cmd_ls(const Args& args) {
                            (incomplete ? " incomplete" : "")},
                       {}});
     } catch (const Error& e) {
-      if (args.json) {
-        list.push_back({{"name", name}, {"broken", e.what()}, {"incomplete", incomplete}});
-        continue;
-      }
-      rows.push_back({{printable(name)}, "<broken: " + printable(e.what()) + ">"});
+      add_broken(name, incomplete, e.what());
     }
   }
   if (args.json) {

@@ -43,11 +43,13 @@ void add_store(CLI::App* sub, std::string& target, const char* name = "STORE") {
   sub->add_option(name, target, kStoreHelp)->required();
 }
 
-// One line, with names from the store escaped (printable()).
+// One line: the library's message (names already quoted by it) with any
+// control character left in it escaped.
 int fail(int code, std::string message) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
     message.pop_back();
-  std::fprintf(stderr, "dosna: error: %s\n", dosna::cli::printable(message).c_str());
+  std::fprintf(stderr, "dosna: error: %s\n",
+               dosna::cli::printable(message, dosna::cli::Backslash::kKeep).c_str());
   return code;
 }
 

@@ -50,13 +50,13 @@ std::string hex_escape(const char* format, unsigned value) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, Backslash backslash) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     std::size_t len = 1;
     const std::int32_t cp = decode(text, i, len);
-    if (cp == '\\') out += "\\\\";
+    if (cp == '\\') out += backslash == Backslash::kEscape ? "\\\\" : "\\";
     else if (cp == '\n') out += "\\n";
     else if (cp == '\r') out += "\\r";
     else if (cp == '\t') out += "\\t";

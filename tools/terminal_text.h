@@ -15,8 +15,11 @@ namespace dosna::cli {
 // that are not valid UTF-8 as \xNN (C1 as \u0080..\u009f), code points the C
 // library calls unprintable as \uXXXX, and a backslash as \\, so the result
 // is one line and names that differ print differently. Printable UTF-8
-// (accents, CJK, emoji) is kept.
-std::string printable(std::string_view text);
+// (accents, CJK, emoji) is kept. Backslash::kKeep leaves backslashes as they
+// are: for messages of the library, which already show names escaped
+// (dosna::quote), so their escapes are not escaped a second time.
+enum class Backslash { kEscape, kKeep };
+std::string printable(std::string_view text, Backslash backslash = Backslash::kEscape);
 
 // Terminal columns that printable(text)'s result takes (wcwidth per code
 // point: wide characters count 2, combining marks 0). `text` must be the

@@ -163,13 +163,14 @@ TEST_P(Hostile, StoredHugeChunkIsATypedErrorOnOpen) {
   const std::string n = name("stored");
   auto raw = make_backend(store_.config.backend, store_.config.name, store_.config.options);
   raw->connect();
-  const DatasetMeta meta{{100000, 100000, 100000}, DType::of<float>(), Scalar(0),
-                         {100000, 100000, 100000}};
+  // 3 GiB chunks: over the default max_chunk_bytes (2 GiB), under what any
+  // store takes itself (S3: 5 GiB per PUT), so the core's limit is tested.
+  const DatasetMeta meta{{1024, 1024, 768}, DType::of<float>(), Scalar(0), {1024, 1024, 768}};
   raw->create_dataset(n, meta);
   try {
     Dataset ds = con.get_dataset(n);
     (void)ds.read({0, 0, 0});
-    ADD_FAILURE() << "read a chunk of 4e15 bytes";
+    ADD_FAILURE() << "read a chunk of 3 GiB";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("max_chunk_bytes"), std::string::npos) << e.what();
   } catch (const std::bad_alloc&) {

@@ -145,8 +145,13 @@ TEST_F(S3Hostile, RecordDeclaringAHugeChunkIsTypedAndAllocatesNothing) {
 TEST_F(S3Hostile, CreatingChunksOverFiveGibIsRefusedBeforeAnything) {
   const std::string name = s3_dataset_name("hugecreate");
   buckets_.push_back(name);
+  // Past the core's max_chunk_bytes, so the store's own limit is what speaks.
+  auto options = store_.config.options;
+  options["max_chunk_bytes"] = "10000000000000000";
+  Connection con(store_.config.name, options, "s3");
+  con.connect();
   try {
-    (void)con_->create_dataset(name, {100000, 100000, 100000}, DType::parse("|u1"),
+    (void)con.create_dataset(name, {100000, 100000, 100000}, DType::parse("|u1"),
                                {100000, 100000, 100000}, Scalar(0));
     ADD_FAILURE() << "chunks of 10^15 bytes accepted";
   } catch (const InvalidArgument& e) {
