@@ -96,7 +96,7 @@ void check_payload(const DatasetState& st, const ChunkIndex& index, const ChunkD
 }
 
 // A fresh chunk buffer: the fill value where `box` does not reach (edge
-// chunks), so the stored block is always full chunk_size as FORMAT.md says.
+// chunks), so the stored block is always full chunk_size as docs/format.md says.
 std::shared_ptr<Buffer> new_chunk_buffer(const DatasetState& st, bool needs_fill) {
   auto buf = Buffer::allocate(st.meta.chunk_nbytes());
   if (needs_fill)

@@ -1,4 +1,4 @@
-// Text forms of the metadata record shared by the layouts in FORMAT.md:
+// Text forms of the metadata record shared by the layouts in docs/format.md:
 // shape "100::100::100", dtype "<f4", fillvalue Scalar::stored_form, chunk_grid and
 // chunk_size "4::4::4". Backends that store text (ceph xattrs, s3 user
 // metadata) use these; hdf5 stores typed attributes but the same checks.
@@ -18,7 +18,7 @@ std::string format_ints(const Shape& values);
 // older writers produced). Throws IoError naming `dataset` and `field`.
 Shape parse_ints(std::string_view text, std::string_view dataset, std::string_view field);
 
-// Field names, in the order FORMAT.md lists them.
+// Field names, in the order docs/format.md lists them.
 inline constexpr const char* kShape = "shape";
 inline constexpr const char* kDtype = "dtype";
 inline constexpr const char* kFillvalue = "fillvalue";

@@ -1,5 +1,5 @@
 // The `ceph` backend: datasets in a RADOS pool through librados' C API, in
-// the layout of FORMAT.md (Ceph section):
+// the layout of docs/format.md (Ceph section):
 //   <dataset>          content "DosNa Dataset", xattrs shape/dtype/fillvalue/
 //                      chunk_grid/chunk_size (text forms of metadata_codec.h)
 //   <dataset>/<i>.<j>  one object per chunk, written with write_full

@@ -1,6 +1,6 @@
 // chunk_<i>_<j>_<k>.h5: one chunk of an hdf5-backend dataset, an HDF5 file
 // holding /data of shape chunk_size with the dataset's fill value as its HDF5
-// fill value (FORMAT.md, HDF5 section).
+// fill value (docs/format.md, HDF5 section).
 //
 // Why the hot paths avoid the HDF5 library
 // ----------------------------------------

@@ -1,6 +1,6 @@
 // The hdf5 backend: a directory tree, one sub-directory per dataset holding
 // dataset.h5 (the metadata record as root attributes) and one HDF5 file per
-// chunk, chunk_<i>_<j>_<k>.h5 (FORMAT.md, HDF5 section). Chunk I/O bypasses
+// chunk, chunk_<i>_<j>_<k>.h5 (docs/format.md, HDF5 section). Chunk I/O bypasses
 // the HDF5 library where it safely can: see chunk_file.h.
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // dataset.h5: the metadata record of an hdf5-backend dataset, stored as
 // attributes of the root group the way the Python original (h5py) writes
-// them (FORMAT.md, HDF5 section).
+// them (docs/format.md, HDF5 section).
 #pragma once
 
 #include <cstddef>

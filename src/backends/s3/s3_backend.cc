@@ -1,4 +1,4 @@
-// The s3 backend: the layout of FORMAT.md's S3 section (a bucket per dataset,
+// The s3 backend: the layout of docs/format.md, S3 section (a bucket per dataset,
 // `dataset_root` holding the signature and the metadata as x-amz-meta-*
 // headers, chunk keys "i.j.k"), over the libcurl transport in s3_transport.h.
 //
@@ -40,7 +40,7 @@ constexpr const char* kMetaPrefix = "x-amz-meta-";
 // a record declaring larger chunks is refused before anything is allocated.
 constexpr std::size_t kMaxChunkBytes = std::size_t{5} << 30;
 
-// FORMAT.md: `_` -> `-`, upper -> lower case.
+// docs/format.md: `_` -> `-`, upper -> lower case.
 std::string bucket_of(std::string_view dataset) {
   std::string out(dataset);
   for (char& c : out) {
@@ -72,7 +72,7 @@ std::string bucket_problem(const std::string& bucket) {
   return "";
 }
 
-// Metadata header names: FORMAT.md uses hyphens on S3 ("chunk-grid").
+// Metadata header names: docs/format.md uses hyphens on S3 ("chunk-grid").
 std::string meta_header_name(const std::string& field) {
   std::string out = field;
   std::replace(out.begin(), out.end(), '_', '-');
