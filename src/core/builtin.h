@@ -7,6 +7,7 @@
 
 #include "dosna/backend.h"
 #include "dosna/engine.h"
+#include "dosna/kvstore.h"
 
 namespace dosna::builtin {
 
@@ -14,6 +15,8 @@ std::shared_ptr<Backend> make_ram_backend(const std::string& name, const Options
 std::shared_ptr<Backend> make_hdf5_backend(const std::string& name, const Options& options);
 std::shared_ptr<Backend> make_ceph_backend(const std::string& name, const Options& options);
 std::shared_ptr<Backend> make_s3_backend(const std::string& name, const Options& options);
+
+std::shared_ptr<KvStore> make_ram_kvstore(const std::string& name, const Options& options);
 
 std::shared_ptr<Engine> make_cpu_engine(const Options& options);
 std::shared_ptr<Engine> make_threads_engine(const Options& options);

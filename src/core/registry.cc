@@ -5,6 +5,7 @@
 #include "core/builtin.h"
 #include "core/options.h"
 #include "dosna/errors.h"
+#include "dosna/kvstore.h"
 
 namespace dosna {
 namespace {
@@ -99,6 +100,12 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
                    ")");
   throw InvalidArgument("unknown backend '" + std::string(kind) +
                         "' (available: " + join(available_backends()) + ")");
+}
+
+std::shared_ptr<KvStore> make_kvstore(std::string_view kind, const std::string& name,
+                                      const Options& options) {
+  if (kind == "ram") return builtin::make_ram_kvstore(name, options);
+  throw InvalidArgument("no byte-key store '" + std::string(kind) + "' (available: ram)");
 }
 
 std::shared_ptr<Engine> make_engine(std::string_view kind, const Options& options) {

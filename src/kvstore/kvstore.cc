@@ -1,0 +1,72 @@
+// What every byte-key store shares: the key rule and the looping defaults of
+// the batched and prefix calls (include/dosna/kvstore.h).
+#include "dosna/kvstore.h"
+
+#include <exception>
+#include <set>
+
+#include "dosna/errors.h"
+#include "dosna/names.h"
+
+namespace dosna {
+
+void check_key(std::string_view key) {
+  auto bad = [&](const char* why) {
+    throw InvalidArgument("key " + quote(key) + " " + why);
+  };
+  if (key.empty()) bad("is empty");
+  if (key.size() > 1024) bad("is longer than 1024 bytes");
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = key.find('/', start);
+    const std::string_view part =
+        key.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part.empty()) bad("has an empty part (a leading, trailing or doubled '/')");
+    if (part == "." || part == "..") bad("has a '.' or '..' part");
+    if (part.find('\0') != std::string_view::npos) bad("holds a NUL byte");
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+}
+
+std::vector<std::string> KvStore::list_children(std::string_view prefix) {
+  std::set<std::string> names;
+  for (const std::string& key : list(prefix)) {
+    const std::string_view rest = std::string_view(key).substr(prefix.size());
+    names.emplace(rest.substr(0, rest.find('/')));
+  }
+  return {names.begin(), names.end()};
+}
+
+std::size_t KvStore::erase_prefix(std::string_view prefix) {
+  std::size_t removed = 0;
+  for (const std::string& key : list(prefix)) removed += erase(key) ? 1 : 0;
+  return removed;
+}
+
+void KvStore::get_many(std::span<const ReadRequest> requests, std::span<ReadResult> out) {
+  std::exception_ptr first;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      out[i] = get(requests[i].key, requests[i].range);
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
+void KvStore::put_many(std::span<const PutRequest> requests,
+                       std::span<std::optional<Generation>> out) {
+  std::exception_ptr first;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      out[i] = put(requests[i].key, requests[i].value, requests[i].condition);
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
+}  // namespace dosna
