@@ -184,36 +184,6 @@ Args parse_args(int argc, char** argv) {
   return args;
 }
 
-// Calls f(T{}) with the C++ element type of `dtype`.
-template <class F>
-decltype(auto) visit_dtype(DType dtype, F&& f) {
-  switch (dtype.kind()) {
-    case DTypeKind::kBool:
-      return f(bool{});
-    case DTypeKind::kInt:
-      switch (dtype.itemsize()) {
-        case 1: return f(std::int8_t{});
-        case 2: return f(std::int16_t{});
-        case 4: return f(std::int32_t{});
-        default: return f(std::int64_t{});
-      }
-    case DTypeKind::kUInt:
-      switch (dtype.itemsize()) {
-        case 1: return f(std::uint8_t{});
-        case 2: return f(std::uint16_t{});
-        case 4: return f(std::uint32_t{});
-        default: return f(std::uint64_t{});
-      }
-    case DTypeKind::kFloat:
-      if (dtype.itemsize() == 4) return f(float{});
-      return f(double{});
-    case DTypeKind::kComplex:
-      if (dtype.itemsize() == 8) return f(std::complex<float>{});
-      return f(std::complex<double>{});
-  }
-  throw std::logic_error("unknown dtype kind");
-}
-
 template <class T>
 struct IsComplex : std::false_type {};
 template <class R>

@@ -56,4 +56,33 @@ constexpr DType DType::of() {
   else static_assert(sizeof(U) == 0, "not a DosNa element type");
 }
 
+// Calls f(T{}) with the C++ element type of `dtype` (bool, std::int8_t ..
+// std::uint64_t, float, double, std::complex<float|double>) and returns what
+// it returns: the one place a dtype becomes a C++ type.
+template <class F>
+decltype(auto) visit_dtype(DType dtype, F&& f) {
+  const std::size_t n = dtype.itemsize();
+  switch (dtype.kind()) {
+    case DTypeKind::kBool:
+      return f(bool{});
+    case DTypeKind::kInt:
+      if (n == 1) return f(std::int8_t{});
+      if (n == 2) return f(std::int16_t{});
+      if (n == 4) return f(std::int32_t{});
+      return f(std::int64_t{});
+    case DTypeKind::kUInt:
+      if (n == 1) return f(std::uint8_t{});
+      if (n == 2) return f(std::uint16_t{});
+      if (n == 4) return f(std::uint32_t{});
+      return f(std::uint64_t{});
+    case DTypeKind::kFloat:
+      if (n == 4) return f(float{});
+      return f(double{});
+    case DTypeKind::kComplex:
+      break;
+  }
+  if (n == 8) return f(std::complex<float>{});
+  return f(std::complex<double>{});
+}
+
 }  // namespace dosna

@@ -160,67 +160,25 @@ Scalar Scalar::load(DType dtype, const std::byte* src) {
     std::memcpy(&t, src, sizeof t);
     return t;
   };
-  switch (dtype.kind()) {
-    case DTypeKind::kBool: return Scalar(get(bool{}));
-    case DTypeKind::kInt:
-      switch (dtype.itemsize()) {
-        case 1: return Scalar(get(std::int8_t{}));
-        case 2: return Scalar(get(std::int16_t{}));
-        case 4: return Scalar(get(std::int32_t{}));
-        default: return Scalar(get(std::int64_t{}));
-      }
-    case DTypeKind::kUInt:
-      switch (dtype.itemsize()) {
-        case 1: return Scalar(get(std::uint8_t{}));
-        case 2: return Scalar(get(std::uint16_t{}));
-        case 4: return Scalar(get(std::uint32_t{}));
-        default: return Scalar(get(std::uint64_t{}));
-      }
-    case DTypeKind::kFloat:
-      return dtype.itemsize() == 4 ? Scalar(get(float{})) : Scalar(get(double{}));
-    case DTypeKind::kComplex:
-      return dtype.itemsize() == 8 ? Scalar(get(std::complex<float>{}))
-                                   : Scalar(get(std::complex<double>{}));
-  }
-  throw InvalidArgument("unsupported dtype " + dtype.str());
+  return visit_dtype(dtype, [&](auto t) { return Scalar(get(t)); });
 }
 
 void Scalar::store(DType dtype, std::byte* dst) const {
   std::visit(
       [&](const auto& v) {
-        switch (dtype.kind()) {
-          case DTypeKind::kBool: store_as<bool>(v, dst); return;
-          case DTypeKind::kInt:
-            switch (dtype.itemsize()) {
-              case 1: store_as<std::int8_t>(v, dst); return;
-              case 2: store_as<std::int16_t>(v, dst); return;
-              case 4: store_as<std::int32_t>(v, dst); return;
-              default: store_as<std::int64_t>(v, dst); return;
-            }
-          case DTypeKind::kUInt:
-            switch (dtype.itemsize()) {
-              case 1: store_as<std::uint8_t>(v, dst); return;
-              case 2: store_as<std::uint16_t>(v, dst); return;
-              case 4: store_as<std::uint32_t>(v, dst); return;
-              default: store_as<std::uint64_t>(v, dst); return;
-            }
-          case DTypeKind::kFloat:
-            if (dtype.itemsize() == 4) store_as<float>(v, dst);
-            else store_as<double>(v, dst);
-            return;
-          case DTypeKind::kComplex: {
+        visit_dtype(dtype, [&]<class T>(T) {
+          if constexpr (std::is_same_v<T, std::complex<float>> ||
+                        std::is_same_v<T, std::complex<double>>) {
             std::complex<double> c;
             if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::complex<double>>) c = v;
             else c = std::complex<double>(static_cast<double>(v), 0.0);
-            if (dtype.itemsize() == 8) {
-              std::complex<float> f(static_cast<float>(c.real()), static_cast<float>(c.imag()));
-              std::memcpy(dst, &f, sizeof f);
-            } else {
-              std::memcpy(dst, &c, sizeof c);
-            }
-            return;
+            const T typed(static_cast<typename T::value_type>(c.real()),
+                          static_cast<typename T::value_type>(c.imag()));
+            std::memcpy(dst, &typed, sizeof typed);
+          } else {
+            store_as<T>(v, dst);
           }
-        }
+        });
       },
       value_);
 }
