@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dosna/backend.h"
@@ -48,6 +49,8 @@ struct ReadRange {
   }
   static ReadRange suffix(std::size_t length) { return {-static_cast<std::int64_t>(length), {}}; }
   bool is_whole() const { return offset == 0 && !length; }
+  // The bytes [first, second) this range selects of a value of `size` bytes.
+  std::pair<std::size_t, std::size_t> within(std::size_t size) const;
 };
 
 struct ReadRequest {
@@ -122,8 +125,9 @@ class KvStore {
 
   // Batched forms: element-wise the same contracts, results in request
   // order. Stores with asynchronous I/O override them to keep every request
-  // in flight at once; the defaults loop. The first error is thrown after
-  // every request finished.
+  // in flight at once; the defaults loop. Every key is checked before any
+  // request starts (a bad one: InvalidArgument, nothing read or written).
+  // The first error is thrown after every request finished.
   virtual void get_many(std::span<const ReadRequest> requests, std::span<ReadResult> out);
   virtual void put_many(std::span<const PutRequest> requests,
                         std::span<std::optional<Generation>> out);

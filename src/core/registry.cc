@@ -105,7 +105,21 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
 std::shared_ptr<KvStore> make_kvstore(std::string_view kind, const std::string& name,
                                       const Options& options) {
   if (kind == "ram") return builtin::make_ram_kvstore(name, options);
-  throw InvalidArgument("no byte-key store '" + std::string(kind) + "' (available: ram)");
+#ifdef DOSNA_HAVE_CEPH
+  if (kind == "ceph") return builtin::make_ceph_kvstore(name, options);
+#endif
+#ifdef DOSNA_HAVE_S3
+  if (kind == "s3") return builtin::make_s3_kvstore(name, options);
+#endif
+  std::vector<std::string> available{"ram"};
+#ifdef DOSNA_HAVE_CEPH
+  available.push_back("ceph");
+#endif
+#ifdef DOSNA_HAVE_S3
+  available.push_back("s3");
+#endif
+  throw InvalidArgument("no byte-key store '" + std::string(kind) + "' (available: " +
+                        join(available) + ")");
 }
 
 std::shared_ptr<Engine> make_engine(std::string_view kind, const Options& options) {

@@ -2,6 +2,7 @@
 // the batched and prefix calls (include/dosna/kvstore.h).
 #include "dosna/kvstore.h"
 
+#include <algorithm>
 #include <exception>
 #include <set>
 
@@ -29,6 +30,15 @@ void check_key(std::string_view key) {
   }
 }
 
+std::pair<std::size_t, std::size_t> ReadRange::within(std::size_t size) const {
+  if (offset < 0) {
+    const auto want = static_cast<std::size_t>(-offset);
+    return {want >= size ? 0 : size - want, size};
+  }
+  const std::size_t begin = std::min(size, static_cast<std::size_t>(offset));
+  return {begin, length ? begin + std::min(*length, size - begin) : size};
+}
+
 std::vector<std::string> KvStore::list_children(std::string_view prefix) {
   std::set<std::string> names;
   for (const std::string& key : list(prefix)) {
@@ -45,6 +55,7 @@ std::size_t KvStore::erase_prefix(std::string_view prefix) {
 }
 
 void KvStore::get_many(std::span<const ReadRequest> requests, std::span<ReadResult> out) {
+  for (const auto& r : requests) check_key(r.key);
   std::exception_ptr first;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     try {
@@ -58,6 +69,7 @@ void KvStore::get_many(std::span<const ReadRequest> requests, std::span<ReadResu
 
 void KvStore::put_many(std::span<const PutRequest> requests,
                        std::span<std::optional<Generation>> out) {
+  for (const auto& r : requests) check_key(r.key);
   std::exception_ptr first;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     try {

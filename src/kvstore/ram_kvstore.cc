@@ -38,16 +38,7 @@ std::shared_ptr<RamSpace> space_named(const std::string& name) {
 
 ChunkData slice(const ChunkData& value, const ReadRange& range) {
   if (range.is_whole()) return value;
-  const std::size_t size = value->size();
-  std::size_t begin, end;
-  if (range.offset < 0) {
-    const auto want = static_cast<std::size_t>(-range.offset);
-    begin = want >= size ? 0 : size - want;
-    end = size;
-  } else {
-    begin = std::min(size, static_cast<std::size_t>(range.offset));
-    end = range.length ? std::min(size, begin + *range.length) : size;
-  }
+  const auto [begin, end] = range.within(value->size());
   auto out = Buffer::allocate(end - begin);
   std::copy(value->data() + begin, value->data() + end, out->data());
   return out;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <set>
 
+#include "backends/s3/s3_common.h"
 #include "backends/s3/s3_config.h"
 #include "backends/s3/s3_transport.h"
 #include "backends/s3/s3_xml.h"
@@ -29,6 +30,11 @@
 namespace dosna {
 namespace {
 
+using s3::bucket_of;
+using s3::bucket_problem;
+using s3::no_such_bucket;
+using s3::object_path;
+using s3::S3State;
 using s3::HttpRequest;
 using s3::HttpResponse;
 using s3::S3Settings;
@@ -40,47 +46,11 @@ constexpr const char* kMetaPrefix = "x-amz-meta-";
 // a record declaring larger chunks is refused before anything is allocated.
 constexpr std::size_t kMaxChunkBytes = std::size_t{5} << 30;
 
-// docs/format.md: `_` -> `-`, upper -> lower case.
-std::string bucket_of(std::string_view dataset) {
-  std::string out(dataset);
-  for (char& c : out) {
-    if (c == '_') c = '-';
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-// Why `bucket` breaks S3's bucket naming rules, or "" if it does not.
-std::string bucket_problem(const std::string& bucket) {
-  if (bucket.size() < 3 || bucket.size() > 63) return "must be 3 to 63 characters long";
-  for (char c : bucket) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '.')) {
-      return std::string("holds '") + c + "' (only a-z, 0-9, '-', '_' and '.' are possible)";
-    }
-  }
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  if (!alnum(bucket.front()) || !alnum(bucket.back())) return "must start and end with a letter or digit";
-  if (bucket.find("..") != std::string::npos) return "must not hold '..'";
-  int dots = 0;
-  bool all_digits_dots = true;
-  for (char c : bucket) {
-    if (c == '.') ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(c))) all_digits_dots = false;
-  }
-  if (dots == 3 && all_digits_dots) return "must not look like an IP address";
-  return "";
-}
-
 // Metadata header names: docs/format.md uses hyphens on S3 ("chunk-grid").
 std::string meta_header_name(const std::string& field) {
   std::string out = field;
   std::replace(out.begin(), out.end(), '_', '-');
   return out;
-}
-
-std::string object_path(const std::string& bucket, std::string_view key) {
-  return "/" + bucket + "/" + s3::uri_encode(key, false);
 }
 
 // The chunk index a key of the layout names: the canonical "i.j.k" (no sign,
@@ -112,76 +82,6 @@ std::string some_of(const std::vector<std::string>& names, std::size_t shown = 5
   }
   if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
   return out;
-}
-
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", s);
-  return buf;
-}
-
-// Shared by the backend and its chunk stores: the live transport, so that a
-// chunk store fails with ConnectionError once the backend disconnected.
-struct S3State {
-  std::string label;
-  Options options;
-  std::mutex mutex;
-  std::shared_ptr<const S3Settings> settings;  // of the current connection
-  std::shared_ptr<Transport> transport;
-  // Whether If-Match carries the ETag with its quotes (see S3ChunkStore::update).
-  std::atomic<bool> quoted_if_match{false};
-
-  std::shared_ptr<Transport> live() {
-    std::lock_guard lock(mutex);
-    if (!transport) throw ConnectionError("s3 backend '" + label + "': not connected");
-    return transport;
-  }
-
-  std::string where() const { return "s3 backend '" + label + "'"; }
-
-  std::shared_ptr<const S3Settings> current_settings() {
-    std::lock_guard lock(mutex);
-    return settings;
-  }
-
-  // Throws the typed error for a failed response. `what` names the dataset,
-  // bucket and operation ("dataset 'a' (bucket 'a'): PUT 0.1.2").
-  [[noreturn]] void fail(const HttpResponse& r, const std::string& what) {
-    std::string msg = where() + ": " + what;
-    const auto [code, message] = s3::parse_error(r.text);
-    const auto s = current_settings();
-    // How long it tried, and why it stopped.
-    std::string tries = " (" + std::to_string(r.attempts) + (r.attempts == 1 ? " attempt" : " attempts") +
-                        " in " + format_seconds(r.seconds);
-    if (r.deadline_reached && s) tries += ", deadline " + format_seconds(s->deadline_seconds) + " reached";
-    if (r.status == 0 && r.first_contact) {
-      tries += "; not retried: the endpoint has not answered this connection yet";
-    }
-    tries += ")";
-    if (r.status == 0) {
-      const std::string endpoint = s ? s->endpoint_url : "the endpoint";
-      if (r.tls_untrusted) {
-        throw ConnectionError(msg + ": TLS: the certificate of " + endpoint +
-                              " is not trusted: " + r.transport_error +
-                              " (verify=<CA bundle path> trusts the CA that signed it; "
-                              "verify=False skips the check, insecure)" + tries);
-      }
-      const std::string hint = r.hint.empty() ? "" : " (" + r.hint + ")";
-      throw ConnectionError(msg + ": " + endpoint + " unreachable: " + r.transport_error + hint + tries);
-    }
-    if (r.attempts == 1) tries.clear();
-    msg += ": HTTP " + std::to_string(r.status);
-    if (!code.empty()) msg += " " + code;
-    if (!message.empty()) msg += ": " + message;
-    msg += tries;
-    if (r.status == 403) throw PermissionDenied(msg);
-    if (r.status == 404) throw NotFound(msg);
-    throw IoError(msg, static_cast<int>(r.status));
-  }
-};
-
-bool no_such_bucket(const HttpResponse& r) {
-  return r.status == 404 && s3::parse_error(r.text).first == "NoSuchBucket";
 }
 
 class S3ChunkStore final : public ChunkStore {
@@ -343,40 +243,13 @@ class S3ChunkStore final : public ChunkStore {
                   std::to_string(kAttempts) + " attempts)");
   }
 
-  // Every key of a bucket (ListObjectsV2, all pages).
+  // Every key of a bucket; DatasetNotFound when the bucket does not exist.
   static std::vector<std::string> list_keys(S3State& state, const std::string& bucket,
                                             const std::string& dataset) {
-    auto transport = state.live();
-    std::vector<std::string> keys;
-    std::string token;
-    for (;;) {
-      std::string query;
-      if (!token.empty()) query = "continuation-token=" + s3::uri_encode(token, false) + "&";
-      query += "list-type=2";
-      HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/" + bucket, .query = query});
-      if (!r.ok()) {
-        if (no_such_bucket(r)) {
-          throw DatasetNotFound(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket +
-                                "') does not exist");
-        }
-        state.fail(r, "dataset '" + dataset + "' (bucket '" + bucket + "'): list objects");
-      }
-      s3::ObjectPage page;
-      try {
-        page = s3::parse_list_objects(r.text);
-      } catch (const IoError& e) {
-        throw IoError(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket + "'): " + e.what());
-      }
-      keys.insert(keys.end(), page.keys.begin(), page.keys.end());
-      if (!page.truncated) break;
-      // A server that repeats its token or pages nothing would loop forever.
-      if (page.next_token == token || page.keys.empty()) {
-        throw IoError(state.where() + ": dataset '" + dataset + "' (bucket '" + bucket +
-                      "'): ListObjectsV2 pages do not advance");
-      }
-      token = page.next_token;
-    }
-    return keys;
+    const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "')";
+    auto listing = s3::list_objects(state, bucket, "", false, what);
+    if (!listing) throw DatasetNotFound(state.where() + ": " + what + " does not exist");
+    return std::move(listing->keys);
   }
 
  private:
@@ -453,19 +326,6 @@ class S3ChunkStore final : public ChunkStore {
   Shape grid_;
 };
 
-// Says once per process and endpoint that TLS verification is off.
-void warn_insecure(const S3Settings& s) {
-  if (s.verify || s.endpoint_url.rfind("https://", 0) != 0) return;
-  static std::mutex mutex;
-  static std::set<std::string> warned;
-  {
-    std::lock_guard lock(mutex);
-    if (!warned.insert(s.endpoint_url).second) return;
-  }
-  warn("s3 backend '" + s.label + "': verify=False: the TLS certificate of " + s.endpoint_url +
-       " is not checked; the connection is insecure (anyone on the path can pose as the store)");
-}
-
 class S3Backend final : public Backend {
  public:
   S3Backend(const std::string& name, const Options& options) : state_(std::make_shared<S3State>()) {
@@ -488,44 +348,12 @@ class S3Backend final : public Backend {
   void connect() override {
     std::lock_guard connect_lock(connect_mutex_);
     if (connected()) return;
-    S3Settings settings = s3::resolve_settings(state_->label, state_->options);
-    warn_insecure(settings);
-    auto transport = std::make_shared<Transport>(settings);
-    {
-      std::lock_guard lock(state_->mutex);
-      state_->settings = std::make_shared<const S3Settings>(settings);
-    }
-    // Probe with ListBuckets: proves the endpoint answers and the keys are
-    // accepted. AccessDenied alone means valid keys without list rights.
-    HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
-    if (!r.ok()) {
-      const auto code = s3::parse_error(r.text).first;
-      if (!(r.status == 403 && code == "AccessDenied")) {
-        const std::string what = "connect to " + settings.endpoint_url + " as profile/keys of '" +
-                                 settings.profile_name + "'";
-        if (r.status == 403) {
-          state_->fail(r, what + " (access key or secret rejected)");
-        }
-        state_->fail(r, what);
-      }
-    }
-    std::lock_guard lock(state_->mutex);
-    state_->transport = std::move(transport);
+    state_->open();
   }
 
-  void disconnect() noexcept override {
-    std::shared_ptr<Transport> old;
-    {
-      std::lock_guard lock(state_->mutex);
-      old = std::move(state_->transport);
-      state_->transport.reset();
-    }
-  }
+  void disconnect() noexcept override { state_->close(); }
 
-  bool connected() const override {
-    std::lock_guard lock(state_->mutex);
-    return state_->transport != nullptr;
-  }
+  bool connected() const override { return state_->is_open(); }
 
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     meta.validate(dataset);
@@ -545,15 +373,7 @@ class S3Backend final : public Backend {
     }
     auto transport = state_->live();
     const std::string what = "dataset '" + dataset + "' (bucket '" + bucket + "'): ";
-    HttpRequest make_bucket{.method = "PUT", .path = "/" + bucket};
-    const std::string region = state_->current_settings()->region;
-    if (region != "us-east-1") {
-      make_bucket.body_text =
-          "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-          "<LocationConstraint>" + region +
-          "</LocationConstraint></CreateBucketConfiguration>";
-    }
-    HttpResponse r = transport->run(std::move(make_bucket));
+    HttpResponse r = transport->run(s3::create_bucket_request(*state_, bucket));
     if (!r.ok()) {
       const auto code = s3::parse_error(r.text).first;
       if (code == "BucketAlreadyExists") {
@@ -679,14 +499,7 @@ class S3Backend final : public Backend {
 
   std::vector<std::string> list_datasets() override {
     auto transport = state_->live();
-    HttpResponse r = transport->run(HttpRequest{.method = "GET", .path = "/"});
-    if (!r.ok()) state_->fail(r, "list buckets");
-    std::vector<std::string> buckets;
-    try {
-      buckets = s3::parse_list_buckets(r.text);
-    } catch (const IoError& e) {
-      throw IoError(state_->where() + ": " + e.what());
-    }
+    std::vector<std::string> buckets = s3::list_buckets(*state_);
     // A name no dataset can have (another tool's, or a hostile reply's) is
     // not asked for.
     std::erase_if(buckets, [](const std::string& b) { return !bucket_problem(b).empty(); });

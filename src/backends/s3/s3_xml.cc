@@ -53,6 +53,8 @@ ObjectPage parse_list_objects(std::string_view xml) {
   ObjectPage page;
   for_children(root, "Contents",
                [&](const tinyxml2::XMLElement* c) { page.keys.push_back(child_text(c, "Key")); });
+  for_children(root, "CommonPrefixes",
+               [&](const tinyxml2::XMLElement* c) { page.prefixes.push_back(child_text(c, "Prefix")); });
   page.truncated = child_text(root, "IsTruncated") == "true";
   page.next_token = child_text(root, "NextContinuationToken");
   if (page.truncated && page.next_token.empty()) {

@@ -23,6 +23,7 @@ std::vector<std::string> parse_list_buckets(std::string_view xml);
 // One page of a ListObjectsV2 reply (ListBucketResult).
 struct ObjectPage {
   std::vector<std::string> keys;  // <Contents><Key>, in the reply's order
+  std::vector<std::string> prefixes;  // <CommonPrefixes><Prefix> (delimited listings)
   bool truncated = false;         // <IsTruncated>true</IsTruncated>
   std::string next_token;         // <NextContinuationToken>
 };

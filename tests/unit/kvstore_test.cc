@@ -1,0 +1,69 @@
+// Every byte-key store against the shared contract (support/kvstore_conformance.h);
+// ceph and s3 against the local services (skipped without them, failed under
+// DOSNA_REQUIRE_SERVICES).
+#include <gtest/gtest.h>
+
+#include "dosna/errors.h"
+#include "dosna/registry.h"
+#include "support/kvstore_conformance.h"
+#include "support/stores.h"
+
+namespace dosna::testing {
+namespace {
+
+// The config make_test_store gives `backend`, or skips/fails the test.
+#define DOSNA_KV_CONFIG_OR_SKIP(config, backend)                               \
+  const TestStore store_ = make_test_store(backend);                           \
+  if (!store_.skip_reason.empty()) {                                           \
+    if (services_required()) FAIL() << "DOSNA_REQUIRE_SERVICES is set: " << store_.skip_reason; \
+    GTEST_SKIP() << store_.skip_reason;                                        \
+  }                                                                            \
+  const ConnectionConfig config = store_.config
+
+TEST(KvStoreContract, Ram) {
+  const std::string name = unique_name("kv");
+  check_kvstore_contract([name] { return make_kvstore("ram", name, {}); });
+}
+
+TEST(KvStoreRegistry, UnknownKindAndBadOptions) {
+  EXPECT_THROW(make_kvstore("nope", "x", {}), InvalidArgument);
+  EXPECT_THROW(make_kvstore("ram", "x", {{"bogus", "1"}}), InvalidArgument);
+}
+
+#ifdef DOSNA_HAVE_CEPH
+TEST(KvStoreContract, Ceph) {
+  DOSNA_KV_CONFIG_OR_SKIP(config, "ceph");
+  check_kvstore_contract([config] { return make_kvstore("ceph", config.name, config.options); });
+}
+
+TEST(KvStoreRegistry, CephOptionsAsTheBackendParsesThem) {
+  DOSNA_KV_CONFIG_OR_SKIP(config, "ceph");
+  Options bad = config.options;
+  bad["timeout"] = "0";
+  EXPECT_THROW(make_kvstore("ceph", config.name, bad), InvalidArgument);
+  Options unknown = config.options;
+  unknown["bogus"] = "1";
+  EXPECT_THROW(make_kvstore("ceph", config.name, unknown), InvalidArgument);
+  EXPECT_THROW(make_kvstore("ceph", "no-such-pool-kv", config.options), NotFound);
+}
+#endif
+
+#ifdef DOSNA_HAVE_S3
+TEST(KvStoreContract, S3) {
+  DOSNA_KV_CONFIG_OR_SKIP(config, "s3");
+  check_kvstore_contract([config] { return make_kvstore("s3", config.name, config.options); });
+}
+
+TEST(KvStoreRegistry, S3OptionsAsTheBackendParsesThem) {
+  DOSNA_KV_CONFIG_OR_SKIP(config, "s3");
+  Options bad = config.options;
+  bad["max_in_flight"] = "0";
+  EXPECT_THROW(make_kvstore("s3", config.name, bad), InvalidArgument);
+  Options unknown = config.options;
+  unknown["bogus"] = "1";
+  EXPECT_THROW(make_kvstore("s3", config.name, unknown), InvalidArgument);
+}
+#endif
+
+}  // namespace
+}  // namespace dosna::testing
