@@ -14,6 +14,7 @@
 
 #include "colour_map.h"
 #include "dataset_json.h"
+#include "dosna/error_kinds.h"
 #include "dosna/errors.h"
 #include "grey_map.h"
 #include "npy.h"
@@ -262,14 +263,8 @@ httplib::Server::Handler guarded(F fn) {
       fn(req, res);
     } catch (const HttpError& e) {
       send_error(res, e.status(), e.what());
-    } catch (const NotFound& e) {
-      send_error(res, 404, e.what());
-    } catch (const InvalidArgument& e) {
-      send_error(res, 400, e.what());
-    } catch (const IndexOutOfRange& e) {
-      send_error(res, 400, e.what());
-    } catch (const NotSupported& e) {
-      send_error(res, 400, e.what());
+    } catch (const Error& e) {
+      send_error(res, error_kind_info(e).http_status, e.what());
     } catch (const std::bad_alloc&) {
       send_error(res, 503, "out of memory serving this request");
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include "dosna/dataset.h"
 #include "dosna/dtype.h"
 #include "dosna/engine.h"
+#include "dosna/error_kinds.h"
 #include "dosna/errors.h"
 #include "dosna/registry.h"
 #include "dosna/scalar.h"

@@ -39,22 +39,9 @@ using dosna::Shape;
 
 // ---------------------------------------------------------------- exceptions
 
-struct ExceptionTypes {
-  PyObject* base = nullptr;
-  PyObject* invalid_argument = nullptr;
-  PyObject* index_out_of_range = nullptr;
-  PyObject* not_found = nullptr;
-  PyObject* dataset_not_found = nullptr;
-  PyObject* already_exists = nullptr;
-  PyObject* not_supported = nullptr;
-  PyObject* not_built = nullptr;
-  PyObject* connection = nullptr;
-  PyObject* permission = nullptr;
-  PyObject* io = nullptr;
-  PyObject* out_of_memory = nullptr;
-};
-// Module-lifetime class objects; intentionally never released.
-ExceptionTypes g_exc;
+// One Python class per row of the error-kind table (dosna/error_kinds.h),
+// indexed by ErrorKind. Module-lifetime class objects; never released.
+std::vector<PyObject*> g_exc;
 
 PyObject* make_exception(py::module_& m, const char* name, std::vector<PyObject*> bases,
                          const char* doc, bool plain_str) {
@@ -72,75 +59,66 @@ PyObject* make_exception(py::module_& m, const char* name, std::vector<PyObject*
   return cls.release().ptr();
 }
 
-void register_exceptions(py::module_& m) {
-  g_exc.base = make_exception(m, "DosnaError", {PyExc_Exception}, "Base of every DosNa error.",
-                              false);
-  g_exc.invalid_argument = make_exception(m, "InvalidArgumentError", {g_exc.base, PyExc_ValueError},
-                                          "A value that can never be valid.", false);
-  g_exc.index_out_of_range = make_exception(m, "IndexOutOfRangeError",
-                                            {g_exc.base, PyExc_IndexError},
-                                            "An integer index outside its axis.", false);
-  g_exc.not_found = make_exception(m, "NotFoundError", {g_exc.base, PyExc_KeyError},
-                                   "Something named does not exist.", true);
-  g_exc.dataset_not_found = make_exception(m, "DatasetNotFoundError", {g_exc.not_found},
-                                           "The dataset does not exist.", true);
-  g_exc.already_exists = make_exception(m, "AlreadyExistsError", {g_exc.base, PyExc_ValueError},
-                                        "Creating something that already exists.", false);
-  g_exc.not_supported = make_exception(m, "NotSupportedError",
-                                       {g_exc.base, PyExc_NotImplementedError},
-                                       "The operation or combination is not supported.", false);
-  g_exc.not_built = make_exception(m, "NotBuiltError", {g_exc.not_supported},
-                                   "A known backend or engine this build does not include.",
-                                   false);
-  g_exc.connection = make_exception(m, "ConnectionError", {g_exc.base, PyExc_ConnectionError},
-                                    "The store could not be reached or the connection is closed.",
-                                    false);
-  g_exc.permission = make_exception(m, "PermissionDeniedError",
-                                    {g_exc.base, PyExc_PermissionError},
-                                    "The store refused the credentials or the operation.", false);
-  g_exc.io = make_exception(m, "IoError", {g_exc.base, PyExc_OSError},
-                            "The store failed an operation; .code is an errno or HTTP status.",
-                            false);
+// Raises the Python form of `e`; IoError also gets .code (and .errno when
+// the code is non-zero).
+void set_python_error(const dosna::Error& e) {
+  PyObject* cls = g_exc[static_cast<std::size_t>(dosna::error_kind_info(e.kind()).kind)];
+  const auto* io = dynamic_cast<const dosna::IoError*>(&e);
+  if (io == nullptr) {
+    PyErr_SetString(cls, e.what());
+    return;
+  }
+  PyObject* exc = PyObject_CallFunction(cls, "s", e.what());
+  if (exc == nullptr) return;
+  PyObject* code = PyLong_FromLong(io->code());
+  PyObject_SetAttrString(exc, "code", code);
+  if (io->code() != 0) PyObject_SetAttrString(exc, "errno", code);
+  Py_DECREF(code);
+  PyErr_SetObject(cls, exc);
+  Py_DECREF(exc);
+}
 
-  g_exc.out_of_memory = make_exception(m, "OutOfMemoryError", {g_exc.base, PyExc_MemoryError},
-                                       "Memory for the operation could not be allocated.", false);
+void register_exceptions(py::module_& m) {
+  const auto kinds = dosna::error_kinds();
+  py::module_ builtins = py::module_::import("builtins");
+  std::vector<bool> plain_str(kinds.size(), false);
+  g_exc.assign(kinds.size(), nullptr);
+  for (const auto& row : kinds) {
+    const auto i = static_cast<std::size_t>(row.kind);
+    const auto parent = static_cast<std::size_t>(row.parent);
+    std::vector<PyObject*> bases;
+    if (i != parent) bases.push_back(g_exc[parent]);
+    if (!row.python_base.empty())
+      bases.push_back(builtins.attr(std::string(row.python_base).c_str()).ptr());
+    plain_str[i] = row.python_base == "KeyError" || (i != parent && plain_str[parent]);
+    g_exc[i] = make_exception(m, std::string(row.python_class).c_str(), bases,
+                              std::string(row.doc).c_str(), plain_str[i]);
+  }
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const dosna::DatasetNotFound& e) {
-      PyErr_SetString(g_exc.dataset_not_found, e.what());
-    } catch (const dosna::NotFound& e) {
-      PyErr_SetString(g_exc.not_found, e.what());
-    } catch (const dosna::InvalidArgument& e) {
-      PyErr_SetString(g_exc.invalid_argument, e.what());
-    } catch (const dosna::IndexOutOfRange& e) {
-      PyErr_SetString(g_exc.index_out_of_range, e.what());
-    } catch (const dosna::AlreadyExists& e) {
-      PyErr_SetString(g_exc.already_exists, e.what());
-    } catch (const dosna::NotBuilt& e) {
-      PyErr_SetString(g_exc.not_built, e.what());
-    } catch (const dosna::NotSupported& e) {
-      PyErr_SetString(g_exc.not_supported, e.what());
-    } catch (const dosna::ConnectionError& e) {
-      PyErr_SetString(g_exc.connection, e.what());
-    } catch (const dosna::PermissionDenied& e) {
-      PyErr_SetString(g_exc.permission, e.what());
-    } catch (const dosna::IoError& e) {
-      PyObject* exc = PyObject_CallFunction(g_exc.io, "s", e.what());
-      if (exc == nullptr) return;
-      PyObject* code = PyLong_FromLong(e.code());
-      PyObject_SetAttrString(exc, "code", code);
-      if (e.code() != 0) PyObject_SetAttrString(exc, "errno", code);
-      Py_DECREF(code);
-      PyErr_SetObject(g_exc.io, exc);
-      Py_DECREF(exc);
-    } catch (const dosna::OutOfMemory& e) {
-      PyErr_SetString(g_exc.out_of_memory, e.what());
     } catch (const dosna::Error& e) {
-      PyErr_SetString(g_exc.base, e.what());
+      set_python_error(e);
     }
   });
+
+  // Test hooks: the table's rows, and raising any kind by name.
+  m.def("_error_kinds", [] {
+    py::list rows;
+    for (const auto& row : dosna::error_kinds())
+      rows.append(py::make_tuple(std::string(row.name), std::string(row.python_class),
+                                 row.exit_code));
+    return rows;
+  });
+  m.def(
+      "_raise_error",
+      [](const std::string& name, const std::string& message, int io_code) {
+        for (const auto& row : dosna::error_kinds())
+          if (row.name == name) dosna::throw_error(row.kind, message, io_code);
+        throw dosna::InvalidArgument("_raise_error: no error kind named '" + name + "'");
+      },
+      py::arg("name"), py::arg("message"), py::arg("io_code") = 0);
 }
 
 // dosna::warn() becomes a Python warning of class DosnaWarning (a

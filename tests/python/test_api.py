@@ -127,3 +127,42 @@ def test_threads_engine_runs_python_callables(tmp_path):
         ds.apply(work)
         np.testing.assert_array_equal(ds[...], np.full((64, 64), 2.0))
         assert len(threads) >= 1
+
+
+# Every row of the error-kind table (dosna/error_kinds.h), written out here
+# independently: C++ class -> Python class and the builtins it must also be.
+_ERROR_KINDS = {
+    'Error': ('DosnaError', (Exception,)),
+    'InvalidArgument': ('InvalidArgumentError', (ValueError,)),
+    'IndexOutOfRange': ('IndexOutOfRangeError', (IndexError,)),
+    'NotFound': ('NotFoundError', (KeyError,)),
+    'DatasetNotFound': ('DatasetNotFoundError', (KeyError,)),
+    'AlreadyExists': ('AlreadyExistsError', (ValueError,)),
+    'NotSupported': ('NotSupportedError', (NotImplementedError,)),
+    'NotBuilt': ('NotBuiltError', (NotImplementedError,)),
+    'ConnectionError': ('ConnectionError', (ConnectionError,)),
+    'PermissionDenied': ('PermissionDeniedError', (PermissionError,)),
+    'OutOfMemory': ('OutOfMemoryError', (MemoryError,)),
+    'IoError': ('IoError', (OSError,)),
+}
+
+
+def test_every_error_kind_becomes_its_python_class():
+    from dosna import _dosna
+    rows = _dosna._error_kinds()
+    assert {name: cls for name, cls, _ in rows} == {k: v[0] for k, v in _ERROR_KINDS.items()}
+    for name, (cls_name, builtins_) in _ERROR_KINDS.items():
+        cls = getattr(dn, cls_name)
+        with pytest.raises(cls) as info:
+            _dosna._raise_error(name, 'message of ' + name, 0)
+        assert type(info.value) is cls, name
+        assert isinstance(info.value, dn.DosnaError) and isinstance(info.value, builtins_)
+        assert str(info.value) == 'message of ' + name  # KeyError's quoting is off
+    assert issubclass(dn.DatasetNotFoundError, dn.NotFoundError)
+    assert issubclass(dn.NotBuiltError, dn.NotSupportedError)
+    with pytest.raises(dn.IoError) as info:
+        _dosna._raise_error('IoError', 'io', 13)
+    assert info.value.code == 13 and info.value.errno == 13
+    with pytest.raises(dn.IoError) as info:
+        _dosna._raise_error('IoError', 'io', 0)
+    assert info.value.code == 0 and info.value.errno is None

@@ -19,6 +19,7 @@
 #include "core/builtin.h"
 #include "core/options.h"
 #include "dosna/engine.h"
+#include "dosna/error_kinds.h"
 #include "dosna/errors.h"
 
 namespace dosna {
@@ -46,93 +47,35 @@ void ensure_mpi_initialised() {
   });
 }
 
-// The typed error tree, so a rank re-raises the failing rank's error type.
-enum class ErrorKind : int {
-  kNone = 0,
-  kInvalidArgument,
-  kIndexOutOfRange,
-  kDatasetNotFound,
-  kNotFound,
-  kAlreadyExists,
-  kNotBuilt,
-  kNotSupported,
-  kConnectionError,
-  kPermissionDenied,
-  kIoError,
-  kError,
-  kOther,
-};
-
+// A rank's failure as it travels to the others: the error kind (from the
+// table in dosna/error_kinds.h), so every rank re-raises the same type.
 struct Failure {
-  ErrorKind kind = ErrorKind::kNone;
+  bool failed = false;
+  ErrorKind kind = ErrorKind::kError;
   int io_code = 0;
   std::string message;
   std::exception_ptr exception;  // only on the rank that failed
 
-  explicit operator bool() const { return kind != ErrorKind::kNone; }
+  explicit operator bool() const { return failed; }
 };
 
 Failure capture(std::exception_ptr e) {
   Failure f;
+  f.failed = true;
   f.exception = e;
   try {
     std::rethrow_exception(e);
-  } catch (const InvalidArgument& x) {
-    f.kind = ErrorKind::kInvalidArgument, f.message = x.what();
-  } catch (const IndexOutOfRange& x) {
-    f.kind = ErrorKind::kIndexOutOfRange, f.message = x.what();
-  } catch (const DatasetNotFound& x) {
-    f.kind = ErrorKind::kDatasetNotFound, f.message = x.what();
-  } catch (const NotFound& x) {
-    f.kind = ErrorKind::kNotFound, f.message = x.what();
-  } catch (const AlreadyExists& x) {
-    f.kind = ErrorKind::kAlreadyExists, f.message = x.what();
-  } catch (const NotBuilt& x) {
-    f.kind = ErrorKind::kNotBuilt, f.message = x.what();
-  } catch (const NotSupported& x) {
-    f.kind = ErrorKind::kNotSupported, f.message = x.what();
-  } catch (const ConnectionError& x) {
-    f.kind = ErrorKind::kConnectionError, f.message = x.what();
-  } catch (const PermissionDenied& x) {
-    f.kind = ErrorKind::kPermissionDenied, f.message = x.what();
-  } catch (const IoError& x) {
-    f.kind = ErrorKind::kIoError, f.message = x.what(), f.io_code = x.code();
-  } catch (const Error& x) {
-    f.kind = ErrorKind::kError, f.message = x.what();
   } catch (const std::exception& x) {
-    f.kind = ErrorKind::kOther, f.message = x.what();
+    f.kind = error_kind_info(x).kind, f.message = x.what();
+    if (const auto* io = dynamic_cast<const IoError*>(&x)) f.io_code = io->code();
   } catch (...) {
-    f.kind = ErrorKind::kOther, f.message = "unknown exception";
+    f.message = "unknown exception";
   }
   return f;
 }
 
 [[noreturn]] void raise_remote(const Failure& f, int rank) {
-  const std::string m = "mpi rank " + std::to_string(rank) + " failed: " + f.message;
-  switch (f.kind) {
-    case ErrorKind::kInvalidArgument:
-      throw InvalidArgument(m);
-    case ErrorKind::kIndexOutOfRange:
-      throw IndexOutOfRange(m);
-    case ErrorKind::kDatasetNotFound:
-      throw DatasetNotFound(m);
-    case ErrorKind::kNotFound:
-      throw NotFound(m);
-    case ErrorKind::kAlreadyExists:
-      throw AlreadyExists(m);
-    case ErrorKind::kNotBuilt:
-      throw NotBuilt(m);
-    case ErrorKind::kNotSupported:
-      throw NotSupported(m);
-    case ErrorKind::kConnectionError:
-      throw ConnectionError(m);
-    case ErrorKind::kPermissionDenied:
-      throw PermissionDenied(m);
-    case ErrorKind::kIoError:
-      throw IoError(m, f.io_code);
-    default:
-      throw Error(m);
-  }
+  throw_error(f.kind, "mpi rank " + std::to_string(rank) + " failed: " + f.message, f.io_code);
 }
 
 class MpiEngine final : public Engine {
