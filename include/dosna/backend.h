@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dosna/dtype.h"
+#include "dosna/format.h"
 #include "dosna/scalar.h"
 #include "dosna/selection.h"
 
@@ -166,6 +167,16 @@ class Backend {
   // Writes the metadata record of a new dataset. Throws AlreadyExists, or
   // InvalidArgument for a name the store cannot hold.
   virtual void create_dataset(const std::string& dataset, const DatasetMeta& meta) = 0;
+  // The same in the layout `options` asks for (include/dosna/format.h). The
+  // default holds the dosna format only: check_dosna_options(), then the
+  // call above; stores holding zarr too (the format wrapper) override it.
+  virtual void create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                              const StorageOptions& options);
+  // The format of an existing dataset: "dosna", "zarr3" or "zarr2".
+  virtual std::string dataset_format(const std::string& dataset);
+  // Where another zarr reader opens the dataset ("/data/store/vol",
+  // "ceph pool 'tomo' prefix vol/"); "" for the dosna format.
+  virtual std::string dataset_location(const std::string& dataset);
   // The metadata record, or nullopt if there is no such dataset. Throws
   // IoError if the record exists but cannot be parsed (naming the field).
   virtual std::optional<DatasetMeta> read_dataset(const std::string& dataset) = 0;

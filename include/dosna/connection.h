@@ -86,9 +86,16 @@ class Connection {
   // (Scalar::unfit_reason: 1000 for int8, -1 for uint8, NaN for int32).
   Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype = {},
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0);
+  // The same in the on-store layout `storage` asks for (include/dosna/format.h):
+  // also NotSupported for a format the store does not hold or an unknown
+  // codec (naming it), InvalidArgument for zarr options on format dosna.
+  // A rejected create writes nothing.
+  Dataset create_dataset(const std::string& name, const Shape& shape, DType dtype,
+                         const Shape& chunk_size, const Scalar& fillvalue,
+                         const StorageOptions& storage);
   // Creates a dataset of data's shape and dtype and loads data into it.
   Dataset create_dataset(const std::string& name, ArrayView data, const Shape& chunk_size = {},
-                         const Scalar& fillvalue = 0);
+                         const Scalar& fillvalue = 0, const StorageOptions& storage = {});
   Dataset create_dataset(const std::string& name, const NdArray& data,
                          const Shape& chunk_size = {}, const Scalar& fillvalue = 0) {
     return create_dataset(name, data.view(), chunk_size, fillvalue);

@@ -38,6 +38,10 @@ class Dataset {
   std::size_t ndim() const;
   DType dtype() const;
   const Scalar& fillvalue() const;
+  // The on-store layout: "dosna", "zarr3" or "zarr2" (include/dosna/format.h).
+  std::string format() const;
+  // Where another zarr reader opens this dataset ("" for format dosna).
+  std::string location() const;
   const Shape& chunk_size() const;
   const Shape& chunk_grid() const;
   std::int64_t total_chunks() const;

@@ -1,6 +1,7 @@
 """dosna.Connection: the entry point, following the current dn.use() selection."""
 
 import functools
+import json
 
 import numpy as np
 
@@ -135,10 +136,22 @@ class Connection(_dosna.Connection):
             self.name, self.backend, self.engine, '' if self.connected else ' (closed)')
 
     def create_dataset(self, name, shape=None, dtype=np.float32, fillvalue=0, data=None,
-                       chunk_size=None):
+                       chunk_size=None, format=None, compression=None, compression_level=None,
+                       shard_shape=None, codecs=None):
         """Creates a dataset: give `shape` (+ `dtype`) or `data` (its shape and
         dtype are used and it is loaded). ``chunk_size=None`` is one chunk.
-        Raises AlreadyExistsError if `name` exists."""
+        `format`: None (the connection's default, option format=), 'dosna',
+        'zarr3' or 'zarr2'; zarr only: `compression` ('zstd', 'gzip',
+        'blosc-lz4', 'blosc-zstd' or None), `compression_level`,
+        `shard_shape` (zarr3; chunk_size is then the inner chunk), `codecs`
+        (zarr3: a full v3 codec list, replaces compression).
+        Raises AlreadyExistsError if `name` exists, ValueError for zarr
+        options on format 'dosna', NotSupportedError for an unknown codec."""
+        storage = {k: v for k, v in (('format', format), ('compression', compression),
+                                     ('compression_level', compression_level),
+                                     ('shard_shape', shard_shape)) if v is not None}
+        if codecs is not None:
+            storage['codecs'] = codecs if isinstance(codecs, str) else json.dumps(codecs)
         if data is not None:
             if not isinstance(data, np.ndarray):
                 data = np.asarray(data)
@@ -148,10 +161,10 @@ class Connection(_dosna.Connection):
             dt = data.dtype
             if not dt.isnative:
                 dt = dt.newbyteorder('=')
-            return self._create_dataset(name, None, dt, fillvalue, data, chunk_size)
+            return self._create_dataset(name, None, dt, fillvalue, data, chunk_size, storage)
         if shape is None:
             raise ValueError('create_dataset({!r}): give shape or data'.format(name))
-        return self._create_dataset(name, shape, dtype, fillvalue, None, chunk_size)
+        return self._create_dataset(name, shape, dtype, fillvalue, None, chunk_size, storage)
 
 
 # The seed README writes `with dn.connection('name') as con:`.

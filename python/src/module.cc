@@ -760,8 +760,20 @@ PYBIND11_MODULE(_dosna, m) {
            })
       .def("_create_dataset",
            [](py::object self, const std::string& name, py::object shape, py::object dtype,
-              py::object fillvalue, py::object data, py::object chunk_size) {
+              py::object fillvalue, py::object data, py::object chunk_size, py::dict storage_args) {
              PyConnection& c = con_of(self);
+             // The layout options (include/dosna/format.h); connection.py
+             // passes only those given (codecs already as JSON text).
+             dosna::StorageOptions storage;
+             for (auto [k, v] : storage_args) {
+               const std::string key = py::str(k);
+               if (key == "format") storage.format = py::str(v);
+               else if (key == "compression") storage.compression = std::string(py::str(v));
+               else if (key == "compression_level") storage.compression_level = v.cast<int>();
+               else if (key == "shard_shape") storage.shard_shape = shape_from_python(py::reinterpret_borrow<py::object>(v), "shard_shape");
+               else if (key == "codecs") storage.codecs = py::str(v);
+               else throw dosna::InvalidArgument("create_dataset: unknown storage option '" + key + "'");
+             }
              Shape chunks;
              if (!chunk_size.is_none()) chunks = shape_from_python(chunk_size, "chunk_size");
              dosna::Scalar fill = fillvalue.is_none() ? dosna::Scalar(0) : scalar_from_python(fillvalue);
@@ -777,7 +789,7 @@ PYBIND11_MODULE(_dosna, m) {
                std::optional<dosna::Dataset> ds;
                {
                  py::gil_scoped_release nogil;
-                 ds.emplace(connected(c).create_dataset(name, view, chunks, fill));
+                 ds.emplace(connected(c).create_dataset(name, view, chunks, fill, storage));
                }
                return dataset_object(self, std::move(*ds));
              }
@@ -786,7 +798,7 @@ PYBIND11_MODULE(_dosna, m) {
              std::optional<dosna::Dataset> ds;
              {
                py::gil_scoped_release nogil;
-               ds.emplace(connected(c).create_dataset(name, s, dt, chunks, fill));
+               ds.emplace(connected(c).create_dataset(name, s, dt, chunks, fill, storage));
              }
              return dataset_object(self, std::move(*ds));
            })
@@ -836,6 +848,8 @@ PYBIND11_MODULE(_dosna, m) {
       .def_property_readonly("ndim", [](const PyDataset& d) { return d.ds.ndim(); })
       .def_property_readonly("size", [](const PyDataset& d) { return dosna::shape_size(d.ds.shape()); })
       .def_property_readonly("dtype", [](const PyDataset& d) { return d.descr; })
+      .def_property_readonly("format", [](const PyDataset& d) { return d.ds.format(); })
+      .def_property_readonly("location", [](const PyDataset& d) { return d.ds.location(); })
       .def_property_readonly("fillvalue",
                              [](const PyDataset& d) { return scalar_to_python(d.ds.fillvalue(), d.dtype); })
       .def_property_readonly("chunk_size", [](const PyDataset& d) { return shape_tuple(d.ds.chunk_size()); })

@@ -189,6 +189,17 @@ class CachingBackend : public Backend {
     cache_->erase_prefix(dataset_prefix(dataset));
     inner_->create_dataset(dataset, meta);
   }
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                      const StorageOptions& options) override {
+    cache_->erase_prefix(dataset_prefix(dataset));
+    inner_->create_dataset(dataset, meta, options);
+  }
+  std::string dataset_format(const std::string& dataset) override {
+    return inner_->dataset_format(dataset);
+  }
+  std::string dataset_location(const std::string& dataset) override {
+    return inner_->dataset_location(dataset);
+  }
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
     return inner_->read_dataset(dataset);
   }

@@ -101,6 +101,12 @@ bool Connection::mpi_is_root() const { return impl_->engine->is_root(); }
 
 Dataset Connection::create_dataset(const std::string& name, const Shape& shape, DType dtype,
                                    const Shape& chunk_size, const Scalar& fillvalue) {
+  return create_dataset(name, shape, dtype, chunk_size, fillvalue, StorageOptions{});
+}
+
+Dataset Connection::create_dataset(const std::string& name, const Shape& shape, DType dtype,
+                                   const Shape& chunk_size, const Scalar& fillvalue,
+                                   const StorageOptions& storage) {
   check_dataset_name(name, impl_->describe());
   DatasetMeta meta{shape, dtype, fillvalue, chunk_size.empty() ? shape : chunk_size};
   if (chunk_size.empty())
@@ -111,13 +117,13 @@ Dataset Connection::create_dataset(const std::string& name, const Shape& shape, 
     throw InvalidArgument(impl_->describe() + ": dataset " + quote(name) + ": fill value " +
                           fillvalue.repr() + " " + why);
   impl_->ensure_connected();
-  impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta); });
+  impl_->engine->run_on_root([&] { impl_->backend->create_dataset(name, meta, storage); });
   return Dataset(std::make_shared<detail::DatasetState>(name, meta, impl_->backend, impl_->engine));
 }
 
 Dataset Connection::create_dataset(const std::string& name, ArrayView data, const Shape& chunk_size,
-                                   const Scalar& fillvalue) {
-  Dataset ds = create_dataset(name, data.shape, data.dtype, chunk_size, fillvalue);
+                                   const Scalar& fillvalue, const StorageOptions& storage) {
+  Dataset ds = create_dataset(name, data.shape, data.dtype, chunk_size, fillvalue, storage);
   try {
     ds.load(data);
   } catch (...) {

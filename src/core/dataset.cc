@@ -877,6 +877,16 @@ bool Dataset::del_chunk(const ChunkIndex& index) {
   return existed;
 }
 
+std::string Dataset::format() const {
+  state_->check_connected();
+  return state_->backend->dataset_format(state_->name);
+}
+
+std::string Dataset::location() const {
+  state_->check_connected();
+  return state_->backend->dataset_location(state_->name);
+}
+
 std::int64_t Dataset::stored_chunks() const {
   state_->check_connected();
   return static_cast<std::int64_t>(state_->store->list().size());

@@ -205,4 +205,32 @@ void ChunkStore::update(const ChunkIndex& index,
   put(index, modify(get(index)));
 }
 
+void check_dosna_options(const StorageOptions& options, std::string_view store,
+                         std::string_view what) {
+  const std::string where = std::string(store) + ": dataset " + quote(what);
+  if (options.format == "zarr3" || options.format == "zarr2")
+    throw NotSupported(where + ": format " + options.format + " is not held by this store (only dosna)");
+  if (!options.format.empty() && options.format != "dosna")
+    throw InvalidArgument(where + ": unknown format " + quote(options.format) +
+                          " (dosna, zarr3, zarr2)");
+  auto refuse = [&](const char* option) {
+    throw InvalidArgument(where + ": " + option +
+                          " needs format zarr3 or zarr2: the dosna format stores raw chunks, "
+                          "which is what the original DosNa reads");
+  };
+  if (options.compression) refuse("compression");
+  if (options.compression_level) refuse("compression_level");
+  if (!options.shard_shape.empty()) refuse("shard_shape");
+  if (!options.codecs.empty()) refuse("codecs");
+}
+
+void Backend::create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                             const StorageOptions& options) {
+  check_dosna_options(options, std::string(kind()) + " store " + quote(name()), dataset);
+  create_dataset(dataset, meta);
+}
+
+std::string Backend::dataset_format(const std::string&) { return "dosna"; }
+std::string Backend::dataset_location(const std::string&) { return ""; }
+
 }  // namespace dosna

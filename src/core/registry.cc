@@ -6,6 +6,7 @@
 #include "core/options.h"
 #include "dosna/errors.h"
 #include "dosna/kvstore.h"
+#include "formats/format_backend.h"
 
 namespace dosna {
 namespace {
@@ -73,6 +74,14 @@ std::shared_ptr<Backend> make_builtin_backend(std::string_view kind, const std::
   return nullptr;
 }
 
+// The stores whose byte-key store also holds zarr datasets beside the native
+// layout (docs/format.md); adding a store here is the one change that gives
+// it the zarr formats (make_kvstore must know it).
+bool holds_zarr(std::string_view kind) { return kind == "ram"; }
+
+// The connection option choosing the default dataset format.
+constexpr std::string_view kFormatOption = "format";
+
 }  // namespace
 
 std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& name,
@@ -90,7 +99,23 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
     max_chunk_bytes = static_cast<std::uint64_t>(v);
     backend_options.erase(it);
   }
+  std::string format = "dosna";
+  if (auto it = backend_options.find(std::string(kFormatOption)); it != backend_options.end()) {
+    format = it->second;
+    backend_options.erase(it);
+    if (!holds_zarr(kind) && format != "dosna")
+      throw InvalidArgument(std::string(kind) + " connection: option format='" + format +
+                            "': this store holds only the dosna format");
+  }
   if (auto backend = make_builtin_backend(kind, name, backend_options)) {
+    if (holds_zarr(kind)) {
+      backend = formats::make_format_backend(
+          std::string(kind), name, std::move(backend),
+          [kind = std::string(kind), name, backend_options] {
+            return make_kvstore(kind, name, backend_options);
+          },
+          format);
+    }
     backend->set_max_chunk_bytes(max_chunk_bytes);
     return backend;
   }

@@ -17,7 +17,16 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
+bool contains_store(const std::vector<std::string>& v, const std::string& s) {
+  for (const auto& x : v)
+    if (x == s) return true;
+  return false;
+}
+
 }  // namespace
+
+std::vector<std::string> zarr_test_stores() { return {"ram"}; }
+std::vector<std::string> zarr_formats() { return {"zarr3", "zarr2"}; }
 
 bool services_required() {
   const std::string v = env("DOSNA_REQUIRE_SERVICES");
@@ -31,8 +40,10 @@ std::string unique_name(const std::string& hint) {
          std::to_string(counter++) + "-" + hint;
 }
 
-TestStore make_test_store(const std::string& backend, const std::string& engine,
+TestStore make_test_store(const std::string& backend_format, const std::string& engine,
                           const Options& engine_options) {
+  const std::size_t cut = backend_format.find('_');
+  const std::string backend = backend_format.substr(0, cut);
   TestStore store;
   store.config.backend = backend;
   store.config.engine = engine;
@@ -77,6 +88,7 @@ TestStore make_test_store(const std::string& backend, const std::string& engine,
   } else {
     store.skip_reason = "no test store for backend '" + backend + "'";
   }
+  if (cut != std::string::npos) store.config.options["format"] = backend_format.substr(cut + 1);
   return store;
 }
 
@@ -86,6 +98,9 @@ std::vector<std::tuple<std::string, std::string>> backend_engine_matrix() {
     for (const auto& e : available_engines()) {
       if (e == "mpi" || e == "jl" || e == "joblib") continue;
       out.emplace_back(b, e);
+      if (e == "cpu" || e == "threads")
+        for (const auto& f : zarr_formats())
+          if (contains_store(zarr_test_stores(), b)) out.emplace_back(b + "_" + f, e);
     }
   }
   return out;

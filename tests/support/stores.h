@@ -20,12 +20,20 @@ struct TestStore {
   std::string skip_reason;
 };
 
+// `backend` may carry a dataset format after '_' ("ram_zarr3"): the store's
+// connection option format= (its datasets are created in that format).
 // hdf5: a new temp directory; ceph: the pool named by DOSNA_CEPH_POOL with
 // CEPH_CONF; s3: a label, endpoint and keys from the AWS_* variables.
 TestStore make_test_store(const std::string& backend, const std::string& engine = "cpu",
                           const Options& engine_options = {});
 
-// Every compiled backend x every compiled in-process engine (not mpi).
+// The stores the matrix also runs with each zarr format (adding ceph or s3
+// once their byte-key store exists is one entry here), and those formats.
+std::vector<std::string> zarr_test_stores();
+std::vector<std::string> zarr_formats();
+
+// Every compiled backend x every compiled in-process engine (not mpi); the
+// zarr test stores also as "<backend>_<format>".
 std::vector<std::tuple<std::string, std::string>> backend_engine_matrix();
 
 // Whether a missing service must fail the run (CI) rather than skip.

@@ -88,7 +88,7 @@ TEST_P(InjectedFailure, NthPutFailsDuringLoadAndPartialWrite) {
   testing::TestStore store = testing::make_test_store(backend, engine);
   REQUIRE_STORE(store);
   auto faulty = std::make_shared<FaultyBackend>(
-      make_backend(backend, store.config.name, store.config.options), FaultPlan{});
+      make_backend(store.config.backend, store.config.name, store.config.options), FaultPlan{});
   Connection con(faulty, make_engine(engine, store.config.engine_options));
   con.connect();
   const Shape shape{20, 18}, chunks{4, 6};  // 15 chunks
