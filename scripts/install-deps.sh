@@ -9,6 +9,7 @@ PACKAGES=(
   build-essential cmake make pkg-config git clang libclang-rt-14-dev
   # core + tests
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libblosc-dev libzstd-dev liblz4-dev zlib1g-dev libisal-dev
   # backends
   libhdf5-dev hdf5-tools librados-dev libradospp-dev libcurl4-openssl-dev
   libtinyxml2-dev curl ca-certificates

@@ -4,15 +4,26 @@
                 with zarr-python as expected (exit 1 on a mismatch)
   write DIR  -- zarr-python writes the arrays of DIR/specs.json for DosNa
 
-Each spec: name, dtype (numpy str), shape, chunks, fill, sep. The first
+Each spec: name, dtype (numpy str), shape, chunks, fill, sep, pycodec (the
+compressor zarr-python writes with). The first
 `rows` rows hold 3*i+1 (bool: i % 3 == 0), the rest is never written
 (DosNa/zarr must give the fill value there).
 """
 import json
 import sys
 
+import numcodecs
 import numpy as np
 import zarr
+
+PYCODECS = {
+    "": None,
+    "blosc-lz4": numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE),
+    "zstd": numcodecs.Zstd(level=3),
+    "zlib": numcodecs.Zlib(level=5),
+    "gzip": numcodecs.GZip(level=5),
+    "lz4": numcodecs.LZ4(),
+}
 
 
 def expected(spec, written_only=False):
@@ -49,7 +60,8 @@ def main():
         else:
             store = zarr.DirectoryStore(path, dimension_separator=spec["sep"])
             a = zarr.create(shape=spec["shape"], chunks=spec["chunks"], dtype=spec["dtype"],
-                            fill_value=fill(spec), compressor=None, store=store)
+                            fill_value=fill(spec), compressor=PYCODECS[spec["pycodec"]],
+                            store=store)
             a[: spec["rows"]] = expected(spec, written_only=True)
     return 1 if bad else 0
 

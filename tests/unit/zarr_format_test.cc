@@ -154,7 +154,7 @@ TEST_F(ZarrFormat, RejectedCreatesWriteNothing) {
                NotSupported);
   const std::string u = error_of([&] {
     conn_->create_dataset("d", {4}, DType::of<float>(), {2}, 0,
-                          storage("zarr3", {}, R"([{"name":"bytes"},{"name":"frobnicate"}])"));
+                          storage("zarr3", {}, R"([{"name":"bytes","configuration":{"endian":"little"}},{"name":"frobnicate"}])"));
   });
   EXPECT_NE(u.find("frobnicate"), std::string::npos) << u;
   EXPECT_THROW(conn_->create_dataset("d", {4}, DType::of<float>(), {2}, 0,
@@ -210,6 +210,49 @@ TEST_F(ZarrFormat, ConcurrentUpdatesLoseNothing) {
   for (auto& t : threads) t.join();
   NdArray got = conn_->get_dataset("p").read();
   for (int i = 0; i < 64; ++i) EXPECT_EQ(got.values<std::int32_t>()[i], i + 1) << i;
+}
+
+}  // namespace
+}  // namespace dosna
+
+namespace dosna {
+namespace {
+
+// A compressed chunk cut short or emptied reads as an IoError naming the
+// dataset and the chunk, never as wrong data; a crc32c mismatch likewise.
+// (A flipped byte inside a zstd or blosc stream without checksum can decode
+// to other data: the crc32c codec is what detects that.)
+TEST_F(ZarrFormat, DamagedCompressedChunksAreIoErrorsNamingDatasetAndChunk) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"zarr3", "zstd"}, {"zarr3", "gzip"}, {"zarr3", "blosc-lz4"}, {"zarr2", "blosc-zstd"},
+      {"zarr2", "zstd"}, {"zarr2", "gzip"}};
+  int k = 0;
+  for (const auto& [format, compression] : cases) {
+    const std::string name = "c" + std::to_string(k++);
+    Dataset ds = conn_->create_dataset(name, {64}, DType::of<std::uint32_t>(), {64}, 0,
+                                       storage(format, compression));
+    NdArray data = NdArray::uninitialized(DType::of<std::uint32_t>(), {64});
+    for (int i = 0; i < 64; ++i) reinterpret_cast<std::uint32_t*>(data.bytes())[i] = i * 7u;
+    ds.write({slice(0, 64)}, data);
+    const std::string key = name + (format == "zarr3" ? "/c/0" : "/0");
+    const std::string good = text(kv_->get(key).value);
+    for (const std::string& bad : {good.substr(0, good.size() / 2), std::string()}) {
+      kv_->put(key, bytes(bad));
+      const std::string e = error_of([&] { conn_->get_dataset(name).read(); });
+      EXPECT_NE(e.find(name), std::string::npos) << format << " " << compression << ": " << e;
+      EXPECT_NE(e.find("chunk"), std::string::npos) << e;
+    }
+  }
+  const std::string codecs =
+      R"([{"name":"bytes","configuration":{"endian":"little"}},{"name":"crc32c"}])";
+  Dataset ds = conn_->create_dataset("crc", {8}, DType::of<std::uint8_t>(), {8}, 0,
+                                     storage("zarr3", {}, codecs));
+  ds.write({slice(0, 8)}, NdArray::filled(DType::of<std::uint8_t>(), {8}, Scalar(3)));
+  std::string stored = text(kv_->get("crc/c/0").value);
+  ASSERT_EQ(stored.size(), 12u);
+  stored[0] = 4;
+  kv_->put("crc/c/0", bytes(stored));
+  EXPECT_THROW(conn_->get_dataset("crc").read(), IoError);
 }
 
 }  // namespace

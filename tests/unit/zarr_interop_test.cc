@@ -1,7 +1,8 @@
 // zarr-python 2.13 (python3-zarr) reads the zarr v2 arrays DosNa writes and
 // DosNa reads what zarr-python writes (tests/interop/zarr_v2_interop.py):
 // dtypes u1..u8, i1..i8, f4, f8, bool; fill values (NaN too); edge chunks;
-// separators '.' and '/'. The arrays travel as a directory of their keys
+// separators '.' and '/'; compressors none, blosc-lz4, blosc-zstd, zstd,
+// gzip (and zlib, lz4 from zarr-python). The arrays travel as a directory of their keys
 // (until the `file` store holds them in place).
 #include <gtest/gtest.h>
 
@@ -26,17 +27,26 @@ struct Spec {
   nlohmann::json fill;  // as in .zarray
   std::string sep = ".";
   std::int64_t rows = 4;
+  std::string compression;  // what DosNa writes with ("" = none)
+  std::string pycodec;      // what zarr-python writes with ("" = none)
 };
+
+// Every compression DosNa writes and every v2 compressor of the issue,
+// cycled over the specs so each dtype size meets several.
+const char* const kDosnaCompressions[] = {"", "blosc-lz4", "zstd", "gzip", "blosc-zstd"};
+const char* const kPythonCodecs[] = {"", "blosc-lz4", "zstd", "zlib", "gzip", "lz4"};
 
 std::vector<Spec> specs() {
   std::vector<Spec> out;
   int k = 0;
   for (const char* t : {"|u1", "<u2", "<u4", "<u8", "|i1", "<i2", "<i4", "<i8", "<f4", "<f8", "|b1"}) {
-    Spec s{std::string("a") + std::to_string(k), t, {7, 5}, {3, 2}, 0};
+    Spec s{std::string("a") + std::to_string(k), t, {7, 5}, {3, 2}, 0, ".", 4, "", ""};
     if (t[1] == 'f') s.fill = k % 2 ? nlohmann::json("NaN") : nlohmann::json(-2.5);
     else if (t[1] == 'b') s.fill = true;
     else s.fill = 9;
     if (k % 3 == 0) s.sep = "/";
+    s.compression = kDosnaCompressions[k % 5];
+    s.pycodec = kPythonCodecs[k % 6];
     out.push_back(s);
     ++k;
   }
@@ -68,7 +78,8 @@ void write_specs(const fs::path& root) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& s : specs())
     j.push_back({{"name", s.name}, {"dtype", s.dtype}, {"shape", s.shape}, {"chunks", s.chunks},
-                 {"fill", s.fill}, {"sep", s.sep}, {"rows", s.rows}});
+                 {"fill", s.fill}, {"sep", s.sep}, {"rows", s.rows},
+                 {"pycodec", s.pycodec}});
   std::ofstream(root / "specs.json") << j.dump();
 }
 
@@ -98,8 +109,16 @@ class ZarrV2Interop : public ::testing::Test {
 
 TEST_F(ZarrV2Interop, ZarrPythonReadsWhatDosnaWrote) {
   for (const auto& s : specs()) {
-    Dataset ds = conn_->create_dataset(s.name, s.shape, DType::parse(s.dtype), s.chunks, fill_of(s));
+    StorageOptions storage;
+    if (!s.compression.empty()) storage.compression = s.compression;
+    Dataset ds = conn_->create_dataset(s.name, s.shape, DType::parse(s.dtype), s.chunks,
+                                       fill_of(s), storage);
     ds.write({slice(0, s.rows)}, expected(s, true));
+    const auto zarray = kv_->get(s.name + "/.zarray").value;
+    const auto compressor = nlohmann::json::parse(std::string(
+        reinterpret_cast<const char*>(zarray->data()), zarray->size()))["compressor"];
+    if (s.compression.empty()) EXPECT_TRUE(compressor.is_null()) << s.name;
+    else EXPECT_EQ(compressor["id"], s.compression.substr(0, s.compression.find('-'))) << s.name;
     if (s.sep == "/") {  // DosNa writes '.'; also serve zarr-python the '/' layout
       for (const auto& key : kv_->list(s.name + "/")) {
         std::string rel = key.substr(s.name.size() + 1);
