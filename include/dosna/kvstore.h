@@ -135,6 +135,13 @@ class KvStore {
   // Ends the connection; idempotent, never throws. Later calls throw
   // ConnectionError; calls in flight finish or fail as they would have.
   virtual void close() noexcept = 0;
+
+ protected:
+  // get / put as a batch of one, for stores whose batched forms are the
+  // primary implementation.
+  ReadResult get_as_batch(std::string_view key, const ReadRange& range);
+  std::optional<Generation> put_as_batch(std::string_view key, ChunkData value,
+                                         const PutCondition& condition);
 };
 
 // Throws InvalidArgument naming `key` (shown escaped) if it breaks the key

@@ -127,22 +127,33 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
                         "' (available: " + join(available_backends()) + ")");
 }
 
+namespace {
+
+struct KvStoreFactory {
+  const char* kind;
+  std::shared_ptr<KvStore> (*make)(const std::string& name, const Options& options);
+};
+
+// The byte-key stores compiled in.
+constexpr KvStoreFactory kKvStores[] = {
+    {"ram", builtin::make_ram_kvstore},
+#ifdef DOSNA_HAVE_CEPH
+    {"ceph", builtin::make_ceph_kvstore},
+#endif
+#ifdef DOSNA_HAVE_S3
+    {"s3", builtin::make_s3_kvstore},
+#endif
+};
+
+}  // namespace
+
 std::shared_ptr<KvStore> make_kvstore(std::string_view kind, const std::string& name,
                                       const Options& options) {
-  if (kind == "ram") return builtin::make_ram_kvstore(name, options);
-#ifdef DOSNA_HAVE_CEPH
-  if (kind == "ceph") return builtin::make_ceph_kvstore(name, options);
-#endif
-#ifdef DOSNA_HAVE_S3
-  if (kind == "s3") return builtin::make_s3_kvstore(name, options);
-#endif
-  std::vector<std::string> available{"ram"};
-#ifdef DOSNA_HAVE_CEPH
-  available.push_back("ceph");
-#endif
-#ifdef DOSNA_HAVE_S3
-  available.push_back("s3");
-#endif
+  std::vector<std::string> available;
+  for (const auto& f : kKvStores) {
+    if (kind == f.kind) return f.make(name, options);
+    available.emplace_back(f.kind);
+  }
   throw InvalidArgument("no byte-key store '" + std::string(kind) + "' (available: " +
                         join(available) + ")");
 }

@@ -54,6 +54,21 @@ std::size_t KvStore::erase_prefix(std::string_view prefix) {
   return removed;
 }
 
+ReadResult KvStore::get_as_batch(std::string_view key, const ReadRange& range) {
+  ReadResult out;
+  const ReadRequest request{std::string(key), range};
+  get_many(std::span(&request, 1), std::span(&out, 1));
+  return out;
+}
+
+std::optional<Generation> KvStore::put_as_batch(std::string_view key, ChunkData value,
+                                                const PutCondition& condition) {
+  std::optional<Generation> out;
+  const PutRequest request{std::string(key), std::move(value), condition};
+  put_many(std::span(&request, 1), std::span(&out, 1));
+  return out;
+}
+
 void KvStore::get_many(std::span<const ReadRequest> requests, std::span<ReadResult> out) {
   for (const auto& r : requests) check_key(r.key);
   std::exception_ptr first;

@@ -128,10 +128,7 @@ class CephKvStore final : public KvStore {
   std::string describe() const override { return "ceph pool " + quote(cluster_->pool); }
 
   ReadResult get(std::string_view key, const ReadRange& range) override {
-    ReadResult out;
-    const ReadRequest request{std::string(key), range};
-    get_many(std::span(&request, 1), std::span(&out, 1));
-    return out;
+    return get_as_batch(key, range);
   }
 
   void get_many(std::span<const ReadRequest> requests, std::span<ReadResult> out) override {
@@ -161,10 +158,7 @@ class CephKvStore final : public KvStore {
 
   std::optional<Generation> put(std::string_view key, ChunkData value,
                                 const PutCondition& condition) override {
-    std::optional<Generation> out;
-    const PutRequest request{std::string(key), std::move(value), condition};
-    put_many(std::span(&request, 1), std::span(&out, 1));
-    return out;
+    return put_as_batch(key, std::move(value), condition);
   }
 
   void put_many(std::span<const PutRequest> requests,
