@@ -17,6 +17,7 @@ std::shared_ptr<Backend> make_ceph_backend(const std::string& name, const Option
 std::shared_ptr<Backend> make_s3_backend(const std::string& name, const Options& options);
 
 std::shared_ptr<KvStore> make_ram_kvstore(const std::string& name, const Options& options);
+std::shared_ptr<KvStore> make_file_kvstore(const std::string& name, const Options& options);
 std::shared_ptr<KvStore> make_ceph_kvstore(const std::string& name, const Options& options);
 std::shared_ptr<KvStore> make_s3_kvstore(const std::string& name, const Options& options);
 

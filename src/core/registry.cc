@@ -23,10 +23,10 @@ bool contains(const std::vector<std::string>& names, std::string_view name) {
 
 }  // namespace
 
-std::vector<std::string> known_backends() { return {"ram", "hdf5", "ceph", "s3"}; }
+std::vector<std::string> known_backends() { return {"ram", "file", "hdf5", "ceph", "s3"}; }
 
 std::vector<std::string> available_backends() {
-  std::vector<std::string> out{"ram"};
+  std::vector<std::string> out{"ram", "file"};
 #ifdef DOSNA_HAVE_HDF5
   out.push_back("hdf5");
 #endif
@@ -77,7 +77,7 @@ std::shared_ptr<Backend> make_builtin_backend(std::string_view kind, const std::
 // The stores whose byte-key store also holds zarr datasets beside the native
 // layout (docs/format.md); adding a store here is the one change that gives
 // it the zarr formats (make_kvstore must know it).
-bool holds_zarr(std::string_view kind) { return kind == "ram"; }
+bool holds_zarr(std::string_view kind) { return kind == "ram" || kind == "file"; }
 
 // The connection option choosing the default dataset format.
 constexpr std::string_view kFormatOption = "format";
@@ -99,7 +99,9 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
     max_chunk_bytes = static_cast<std::uint64_t>(v);
     backend_options.erase(it);
   }
-  std::string format = "dosna";
+  // The file store has no native layout: it holds zarr3 (its default) and zarr2.
+  const bool zarr_only = kind == "file";
+  std::string format = zarr_only ? "zarr3" : "dosna";
   if (auto it = backend_options.find(std::string(kFormatOption)); it != backend_options.end()) {
     format = it->second;
     backend_options.erase(it);
@@ -107,7 +109,8 @@ std::shared_ptr<Backend> make_backend(std::string_view kind, const std::string& 
       throw InvalidArgument(std::string(kind) + " connection: option format='" + format +
                             "': this store holds only the dosna format");
   }
-  if (auto backend = make_builtin_backend(kind, name, backend_options)) {
+  auto backend = make_builtin_backend(kind, name, backend_options);
+  if (backend || zarr_only) {
     if (holds_zarr(kind)) {
       backend = formats::make_format_backend(
           std::string(kind), name, std::move(backend),
@@ -137,6 +140,7 @@ struct KvStoreFactory {
 // The byte-key stores compiled in.
 constexpr KvStoreFactory kKvStores[] = {
     {"ram", builtin::make_ram_kvstore},
+    {"file", builtin::make_file_kvstore},
 #ifdef DOSNA_HAVE_CEPH
     {"ceph", builtin::make_ceph_kvstore},
 #endif

@@ -25,7 +25,7 @@ bool contains_store(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> zarr_test_stores() { return {"ram"}; }
+std::vector<std::string> zarr_test_stores() { return {"ram", "file"}; }
 std::vector<std::string> zarr_formats() { return {"zarr3", "zarr2"}; }
 
 bool services_required() {
@@ -50,8 +50,8 @@ TestStore make_test_store(const std::string& backend_format, const std::string& 
   store.config.engine_options = engine_options;
   if (backend == "ram") {
     store.config.name = unique_name("ram");
-  } else if (backend == "hdf5") {
-    auto parent = std::filesystem::temp_directory_path() / unique_name("hdf5");
+  } else if (backend == "hdf5" || backend == "file") {
+    auto parent = std::filesystem::temp_directory_path() / unique_name(backend);
     std::filesystem::create_directories(parent / "store");
     store.config.name = "store";
     store.config.options = {{"directory", parent.string()}};

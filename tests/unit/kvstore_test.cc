@@ -25,6 +25,12 @@ TEST(KvStoreContract, Ram) {
   check_kvstore_contract([name] { return make_kvstore("ram", name, {}); });
 }
 
+TEST(KvStoreContract, File) {
+  const TestStore store = make_test_store("file");
+  check_kvstore_contract([&] { return make_kvstore("file", store.config.name, store.config.options); });
+  store.cleanup();
+}
+
 TEST(KvStoreRegistry, UnknownKindAndBadOptions) {
   EXPECT_THROW(make_kvstore("nope", "x", {}), InvalidArgument);
   EXPECT_THROW(make_kvstore("ram", "x", {{"bogus", "1"}}), InvalidArgument);
