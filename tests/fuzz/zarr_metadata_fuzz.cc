@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace dosna;
-  const std::string text = fuzz::text(data, size);
+  const std::string text(fuzz::text(data, size));
   fuzz::typed_errors_only([&] {
     const zarr::ArrayMeta m = zarr::parse_v3(text, "fuzz");
     const zarr::ArrayMeta back = zarr::parse_v3(zarr::print_v3(m), "fuzz");

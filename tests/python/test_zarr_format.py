@@ -44,7 +44,8 @@ def test_dosna_format_refuses_compression(ram):
 def test_unknown_codec_is_not_supported(ram):
     with pytest.raises(dn.NotSupportedError, match='frobnicate'):
         ram.create_dataset('d', shape=(4,), format='zarr3',
-                           codecs=[{'name': 'bytes'}, {'name': 'frobnicate'}])
+                           codecs=[{'name': 'bytes', 'configuration': {'endian': 'little'}},
+                                   {'name': 'frobnicate'}])
     with pytest.raises(dn.NotSupportedError, match='lzma'):
         ram.create_dataset('d', shape=(4,), format='zarr2', compression='lzma')
     assert ram.list_datasets() == []

@@ -18,7 +18,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 TEST(Registry, KnownNames) {
-  EXPECT_EQ(known_backends(), (std::vector<std::string>{"ram", "hdf5", "ceph", "s3"}));
+  EXPECT_EQ(known_backends(), (std::vector<std::string>{"ram", "file", "hdf5", "ceph", "s3"}));
   for (const char* e : {"cpu", "threads", "jl", "joblib", "mpi"})
     EXPECT_TRUE(contains(known_engines(), e)) << e;
   EXPECT_TRUE(contains(available_backends(), "ram"));
