@@ -26,6 +26,9 @@ struct Args {
 
   // Per command.
   std::string shape, dtype = "float32", chunks, fillvalue = "0";
+  // create/import/cp: the new dataset's layout (dosna/format.h).
+  std::string format, compression, shard;
+  std::optional<int> compression_level;
   std::string h5path;
   std::string png;
   std::optional<double> vmin, vmax;

@@ -175,7 +175,8 @@ int cmd_cp(const Args& args) {
   Connection dst_con = open_store(dst_spec, engine, StoreMode::kCreateMissing);
   const Shape chunks =
       args.chunks.empty() ? src.chunk_size() : parse_shape(args.chunks, "--chunks");
-  write_marked(dst_con, {dst_name, src.shape(), src.dtype(), chunks, src.fillvalue(), args.force},
+  write_marked(dst_con, {dst_name, src.shape(), src.dtype(), chunks, src.fillvalue(), args.force,
+                         storage_options(args)},
                [&](Dataset& dst) {
     const bool same_chunks = chunks == src.chunk_size();
     std::int64_t written = 0;
@@ -226,7 +227,7 @@ int cmd_import(const Args& args) {
     Connection con = open_store(spec, engine, StoreMode::kCreateMissing);
     write_marked(con,
                  {args.name, header.shape, header.dtype, chunks, Scalar::parse(args.fillvalue),
-                  args.force},
+                  args.force, storage_options(args)},
                  [&](Dataset& dst) {
       Progress progress("import", nbytes(header.shape, isz), progress_enabled(args));
       fill_chunks(
@@ -250,7 +251,7 @@ int cmd_import(const Args& args) {
     Connection con = open_store(spec, engine, StoreMode::kCreateMissing);
     write_marked(con,
                  {args.name, reader.shape(), reader.dtype(), chunks,
-                  Scalar::parse(args.fillvalue), args.force},
+                  Scalar::parse(args.fillvalue), args.force, storage_options(args)},
                  [&](Dataset& dst) {
       Progress progress("import", nbytes(reader.shape(), reader.dtype().itemsize()),
                         progress_enabled(args));

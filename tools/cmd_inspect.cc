@@ -30,6 +30,8 @@ nlohmann::json dataset_json(const Dataset& ds, bool full) {
     j["nbytes"] = nbytes(ds.shape(), ds.dtype().itemsize());
     j["backend"] = std::string(ds.backend().kind());
     j["store"] = ds.backend().name();
+    j["format"] = ds.format();
+    j["location"] = ds.location();
   }
   return j;
 }
@@ -121,7 +123,10 @@ int cmd_info(const Args& args) {
             << "shape:         " << shape_to_string(ds.shape()) << "\n"
             << "dtype:         " << ds.dtype().name() << " (" << ds.dtype().str() << ")\n"
             << "fillvalue:     " << ds.fillvalue().repr(ds.dtype()) << "\n"
-            << "chunk_size:    " << shape_to_string(ds.chunk_size()) << "\n"
+            << "format:        " << ds.format() << "\n";
+  if (const std::string where = ds.location(); !where.empty())
+    std::cout << "location:      " << printable(where) << "\n";
+  std::cout << "chunk_size:    " << shape_to_string(ds.chunk_size()) << "\n"
             << "chunk_grid:    " << shape_to_string(ds.chunk_grid()) << "\n"
             << "total_chunks:  " << ds.total_chunks() << "\n"
             << "stored_chunks: " << ds.stored_chunks() << "\n"
@@ -137,9 +142,10 @@ int cmd_create(const Args& args) {
   const Shape chunks = parse_shape(args.chunks, "--chunks");
   const DType dtype = DType::parse(args.dtype);
   const Scalar fill = Scalar::parse(args.fillvalue);
+  const StorageOptions storage = storage_options(args);
   Connection con = open_store(spec, make_cli_engine(args), StoreMode::kCreateMissing);
   if (args.force && con.has_dataset(args.name)) con.del_dataset(args.name);
-  con.create_dataset(args.name, shape, dtype, chunks, fill);
+  con.create_dataset(args.name, shape, dtype, chunks, fill, storage);
   return 0;
 }
 

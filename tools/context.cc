@@ -69,6 +69,15 @@ Shape parse_shape(const std::string& text, const std::string& flag) {
   return out;
 }
 
+StorageOptions storage_options(const Args& args) {
+  StorageOptions o;
+  o.format = args.format;
+  if (!args.compression.empty() && args.compression != "none") o.compression = args.compression;
+  o.compression_level = args.compression_level;
+  o.shard_shape = parse_shape(args.shard, "--shard");
+  return o;
+}
+
 std::uint64_t nbytes(const Shape& shape, std::size_t itemsize) {
   std::uint64_t n = itemsize;
   for (auto s : shape) n *= static_cast<std::uint64_t>(s);

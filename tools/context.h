@@ -29,6 +29,11 @@ Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, Sto
 // InvalidArgument naming `flag` and the text.
 Shape parse_shape(const std::string& text, const std::string& flag);
 
+// The layout --format/--compression/--compression-level/--shard ask for.
+// Throws InvalidArgument for a bad --shard; the store checks the rest when
+// the dataset is created.
+StorageOptions storage_options(const Args& args);
+
 // Bytes of `shape` elements of `itemsize` bytes.
 std::uint64_t nbytes(const Shape& shape, std::size_t itemsize);
 

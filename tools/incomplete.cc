@@ -85,7 +85,7 @@ void write_marked(Connection& con, const TargetSpec& t,
   std::optional<Dataset> dst;
   try {
     if (t.force) remove_dataset(con, t.name, true);
-    dst = con.create_dataset(t.name, t.shape, t.dtype, t.chunks, t.fill);
+    dst = con.create_dataset(t.name, t.shape, t.dtype, t.chunks, t.fill, t.storage);
   } catch (...) {
     // Nothing written (a rejected shape), or someone else's dataset: unmark.
     if (own_mark) drop_mark_quietly(con, t.name);

@@ -34,6 +34,7 @@ struct TargetSpec {
   Shape chunks;
   Scalar fill;
   bool force = false;  // replace an existing dataset instead of AlreadyExists
+  StorageOptions storage{};
 };
 
 // Creates `target` in `con` under its mark, runs `fill` on it, then drops

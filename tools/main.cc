@@ -24,6 +24,17 @@ constexpr const char* kStoreHelp =
     "or a bare NAME with --backend";
 
 // --engine, --engine-opt, --quiet, --backend, --opt: on every command.
+// The layout of the dataset a command creates (dosna/format.h).
+void add_storage(CLI::App* sub, Args& a) {
+  sub->add_option("--format", a.format,
+                  "dataset format: dosna, zarr3 or zarr2 (default: the store's, see --opt format=)");
+  sub->add_option("--compression", a.compression,
+                  "zarr only: zstd, gzip, blosc-lz4, blosc-zstd or none (default none)");
+  sub->add_option("--compression-level", a.compression_level, "zarr only: the codec's level");
+  sub->add_option("--shard", a.shard,
+                  "zarr3 only: shard shape, a multiple of --chunks, e.g. 256,256,256");
+}
+
 void add_common(CLI::App* sub, Args& a) {
   sub->add_option("--engine", a.engine,
                   "engine running per-chunk work: cpu, threads (alias jl, joblib) or mpi "
@@ -172,6 +183,7 @@ int main(int argc, char** argv) {
   bench->set_help_flag();
 
   for (auto* sub : {ls, info, create, rm, cp, imp, exp, sl, serve}) add_common(sub, a);
+  for (auto* sub : {create, cp, imp}) add_storage(sub, a);
   for (auto* sub : {cp, imp, exp})
     sub->add_flag(
         "--stats", a.stats,

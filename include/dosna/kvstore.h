@@ -93,6 +93,10 @@ class KvStore {
   // ("/data/vol", "ceph pool 'tomo'", "s3 http://127.0.0.1:7480"); never
   // holds credentials.
   virtual std::string describe() const = 0;
+  // Where another tool opens the keys under `prefix` (a directory for the
+  // file store: "/data/vol"; "s3://vol at http://127.0.0.1:7480" for s3);
+  // never holds credentials. The default: describe() + " key prefix ...".
+  virtual std::string location(std::string_view prefix) const;
 
   // The value (or the requested bytes of it) and its generation; a missing
   // key is a result with a null value, never an error. Throws

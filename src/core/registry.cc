@@ -77,7 +77,9 @@ std::shared_ptr<Backend> make_builtin_backend(std::string_view kind, const std::
 // The stores whose byte-key store also holds zarr datasets beside the native
 // layout (docs/format.md); adding a store here is the one change that gives
 // it the zarr formats (make_kvstore must know it).
-bool holds_zarr(std::string_view kind) { return kind == "ram" || kind == "file"; }
+bool holds_zarr(std::string_view kind) {
+  return kind == "ram" || kind == "file" || kind == "ceph" || kind == "s3";
+}
 
 // The connection option choosing the default dataset format.
 constexpr std::string_view kFormatOption = "format";

@@ -36,17 +36,19 @@ class FormatBackend : public Backend {
   std::string_view kind() const override { return kind_; }
   const std::string& name() const override { return name_; }
 
+  // The byte-key store is opened on first use: a connection that only
+  // touches dosna datasets never opens it.
   void connect() override {
     std::lock_guard lock(mu_);
-    if (kv_) return;
+    if (open_) return;
     if (native_) native_->connect();
-    kv_ = make_kv_();
-    closed_.reset();
+    open_ = true;
   }
   void disconnect() noexcept override {
     std::shared_ptr<KvStore> kv;
     {
       std::lock_guard lock(mu_);
+      open_ = false;
       kv = std::move(kv_);
       if (kv) closed_ = kv;
     }
@@ -55,7 +57,7 @@ class FormatBackend : public Backend {
   }
   bool connected() const override {
     std::lock_guard lock(mu_);
-    return kv_ != nullptr;
+    return open_;
   }
 
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
@@ -70,8 +72,9 @@ class FormatBackend : public Backend {
         throw NotSupported(describe() + ": dataset " + quote(dataset) +
                            ": format dosna is not held by this store (zarr3, zarr2)");
       check_dosna_options(o, describe(), dataset);
-      if (zarr::read_array(*kv(), dataset) || !kv()->list(dataset + "/").empty())
-        throw AlreadyExists("dataset " + quote(dataset) + " already exists in " + describe());
+      if (zarr::read_array(*kv(), dataset))
+        throw AlreadyExists("dataset " + quote(dataset) + " already exists in " + describe() +
+                            " as a zarr array");
       native_->create_dataset(dataset, meta);
       return;
     }
@@ -89,7 +92,12 @@ class FormatBackend : public Backend {
   }
 
   void delete_dataset(const std::string& dataset) override {
-    if (native_ && has_native(dataset)) return native_->delete_dataset(dataset);
+    if (native_) {
+      try {
+        return native_->delete_dataset(dataset);
+      } catch (const DatasetNotFound&) {
+      }
+    }
     auto store = kv();
     std::vector<std::string> keys = store->list(dataset + "/");
     if (keys.empty())
@@ -120,8 +128,11 @@ class FormatBackend : public Backend {
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta& meta) override {
     if (native_ && native_->read_dataset(dataset)) return native_->chunks(dataset, meta);
     auto array = zarr::read_array(*kv(), dataset);
-    if (!array) throw DatasetNotFound("dataset " + quote(dataset) + " not found in " + describe());
-    return zarr::array_chunks([this] { return kv(); }, dataset, *array);
+    if (array) return zarr::array_chunks([this] { return kv(); }, dataset, *array);
+    // Neither layout holds it: what the native store gives for a name it
+    // does not hold (its chunk store, which finds no chunks).
+    if (native_) return native_->chunks(dataset, meta);
+    throw DatasetNotFound("dataset " + quote(dataset) + " not found in " + describe());
   }
 
   std::string dataset_format(const std::string& dataset) override {
@@ -133,30 +144,30 @@ class FormatBackend : public Backend {
 
   std::string dataset_location(const std::string& dataset) override {
     if (dataset_format(dataset) == "dosna") return "";
-    return kv()->describe() + " key prefix " + dataset + "/";
+    return kv()->location(dataset + "/");
   }
 
  private:
   std::string describe() const { return kind_ + " store " + quote(name_); }
   std::shared_ptr<KvStore> kv() const {
     std::lock_guard lock(mu_);
-    if (!kv_) throw ConnectionError(describe() + ": the connection is closed");
+    if (!open_) throw ConnectionError(describe() + ": the connection is closed");
+    if (!kv_) {
+      kv_ = make_kv_();
+      closed_.reset();
+    }
     return kv_;
   }
-  bool has_native(const std::string& dataset) {
-    const auto names = native_->list_datasets();
-    return std::find(names.begin(), names.end(), dataset) != names.end();
-  }
-
   std::string kind_, name_;
   std::shared_ptr<Backend> native_;
   std::function<std::shared_ptr<KvStore>()> make_kv_;
   std::string default_format_;
   mutable std::mutex mu_;
-  std::shared_ptr<KvStore> kv_;
-  // The store closed by disconnect(), kept until connect() opened the next
+  bool open_ = false;
+  mutable std::shared_ptr<KvStore> kv_;
+  // The store closed by disconnect(), kept until kv() opened the next
   // one: the ram store's values live as long as one store of its name does.
-  std::shared_ptr<KvStore> closed_;
+  mutable std::shared_ptr<KvStore> closed_;
 };
 
 }  // namespace

@@ -69,6 +69,11 @@ class FileKvStore final : public KvStore {
 
   std::string_view kind() const override { return "file"; }
   std::string describe() const override { return root_; }
+  std::string location(std::string_view prefix) const override {
+    std::string path = root_ + "/" + std::string(prefix);
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    return path;
+  }
 
   ReadResult get(std::string_view key, const ReadRange& range) override {
     const std::string path = path_of(key);

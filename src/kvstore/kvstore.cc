@@ -39,6 +39,10 @@ std::pair<std::size_t, std::size_t> ReadRange::within(std::size_t size) const {
   return {begin, length ? begin + std::min(*length, size - begin) : size};
 }
 
+std::string KvStore::location(std::string_view prefix) const {
+  return describe() + " key prefix " + std::string(prefix);
+}
+
 std::vector<std::string> KvStore::list_children(std::string_view prefix) {
   std::set<std::string> names;
   for (const std::string& key : list(prefix)) {

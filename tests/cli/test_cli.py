@@ -247,6 +247,40 @@ def test_cp_hdf5_ceph_s3_hdf5(tmp_path, store):
         pytest.skip("ceph and/or s3 not configured: copied over hdf5 only")
 
 
+def test_zarr_formats_on_create_import_cp(tmp_path, store):
+    ceph, s3 = ceph_store(), s3_store()
+    a = np.random.default_rng(5).integers(0, 999, (30, 20)).astype("<u2")
+    name = uid("zarr")
+    stores = [s for s in (ceph, s3) if s]
+    try:
+        for obj_store in stores:
+            path = tmp_path / f"{name}.npy"
+            np.save(path, a)
+            run("import", path, obj_store, name, "-q", "--chunks", "16,8", "--format", "zarr2",
+                "--compression", "blosc-lz4")
+            info = json.loads(run("info", obj_store, name, "--json").stdout)
+            assert info["format"] == "zarr2" and info["stored_chunks"] == 6, info
+            assert name in info["location"], info
+            assert "location:" in run("info", obj_store, name).stdout
+            run("cp", obj_store, name, store, f"{name}-back", "-q", "-f")  # hdf5 holds dosna only
+            assert (export_array(tmp_path, store, f"{name}-back") == a).all()
+            run("create", obj_store, f"{name}-e", "--shape", "8,8", "--chunks", "4,4",
+                "--format", "zarr3", "--compression", "zstd", "--compression-level", "5")
+            assert json.loads(run("info", obj_store, f"{name}-e", "--json").stdout)["format"] \
+                == "zarr3"
+            run("rm", obj_store, f"{name}-e")
+        # The original's layout cannot hold compressed chunks: refused, nothing created.
+        run("create", store, "c", "--shape", "4", "--compression", "zstd", code=2)
+        run("cp", store, f"{name}-back", store, "c2", "--format", "zarr3", code=2)
+        assert [d["name"] for d in json.loads(run("ls", store, "--json").stdout)] == \
+            [f"{name}-back"]
+    finally:
+        for s in stores:
+            run("rm", s, name, "--force")
+    if not stores:
+        pytest.skip("ceph and s3 not configured")
+
+
 # ---------------------------------------------------------------- slice
 
 

@@ -33,7 +33,7 @@ def dataset_formats(backend):
     if 'format' not in inspect.signature(dn.Connection.create_dataset).parameters:
         return [None]  # one format, create_dataset has no choice yet
     # the stores holding zarr today (src/core/registry.cc holds_zarr)
-    return {'ram': ['dosna', 'zarr3', 'zarr2'], 'file': ['zarr3', 'zarr2']}.get(backend, ['dosna'])
+    return {'hdf5': ['dosna'], 'file': ['zarr3', 'zarr2']}.get(backend, ['dosna', 'zarr3', 'zarr2'])
 
 
 def open_store(backend, tmp_path):

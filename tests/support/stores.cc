@@ -25,7 +25,7 @@ bool contains_store(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> zarr_test_stores() { return {"ram", "file"}; }
+std::vector<std::string> zarr_test_stores() { return {"ram", "file", "ceph", "s3"}; }
 std::vector<std::string> zarr_formats() { return {"zarr3", "zarr2"}; }
 
 bool services_required() {

@@ -27,8 +27,8 @@ struct TestStore {
 TestStore make_test_store(const std::string& backend, const std::string& engine = "cpu",
                           const Options& engine_options = {});
 
-// The stores the matrix also runs with each zarr format (adding ceph or s3
-// once their byte-key store exists is one entry here), and those formats.
+// The stores the matrix also runs with each zarr format (every store that
+// holds zarr), and those formats.
 std::vector<std::string> zarr_test_stores();
 std::vector<std::string> zarr_formats();
 

@@ -70,6 +70,15 @@ class S3KvStore final : public KvStore {
     const auto s = state_->current_settings();
     return "s3 " + (s ? s->endpoint_url : state_->label);
   }
+  // The first part of the prefix is the bucket, the array is at its root.
+  std::string location(std::string_view prefix) const override {
+    const auto slash = prefix.find('/');
+    const std::string bucket = s3::bucket_of(prefix.substr(0, slash));
+    std::string rest = slash == std::string_view::npos ? "" : std::string(prefix.substr(slash + 1));
+    const auto s = state_->current_settings();
+    return "s3://" + bucket + (rest.empty() ? "" : "/" + rest) + " at " +
+           (s ? s->endpoint_url : state_->label);
+  }
 
   ReadResult get(std::string_view key, const ReadRange& range) override {
     return get_as_batch(key, range);
