@@ -552,7 +552,7 @@ CodecChain CodecChain::from_v3(const json& codecs, const ChunkSpec& spec, const 
           for (std::size_t i = rank; i-- > 0;) perm.push_back(i);
         } else if (order.is_array()) {
           for (const json& o : order) {
-            if (!o.is_number_unsigned()) throw InvalidArgument("transpose order " + order.dump() + " is not a permutation");
+            if (!o.is_number_integer() || o.get<std::int64_t>() < 0) throw InvalidArgument("transpose order " + order.dump() + " is not a permutation");
             perm.push_back(o.get<std::size_t>());
           }
         }
