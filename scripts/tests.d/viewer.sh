@@ -8,5 +8,5 @@ if [ ! -x build/bin/dosna ]; then
   exit 1
 fi
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/viewer/test_viewer_api.py
-bash scripts/viewer-browser-deps.sh
+bash scripts/npm-deps.sh tests/viewer
 (cd tests/viewer && /usr/bin/python3 -m pytest -q -p no:cacheprovider test_viewer_browser.py)

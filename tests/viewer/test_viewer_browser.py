@@ -3,7 +3,7 @@ by puppeteer-core (tests/viewer/browser_test.js). Opens a deep link, reads the
 value under the cursor, moves the slider by arrow key and by dragging, checks
 the picture changes and every readout equals the stored data; saves
 docs/viewer.png. Run by scripts/tests.d/viewer.sh, which installs
-puppeteer-core first (scripts/viewer-browser-deps.sh)."""
+puppeteer-core first (scripts/npm-deps.sh tests/viewer)."""
 import json
 import re
 import subprocess
