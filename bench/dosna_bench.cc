@@ -31,6 +31,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "dosna/dosna.h"
 
 namespace {
@@ -44,6 +46,8 @@ using dosna::DTypeKind;
 using dosna::IndexItem;
 using dosna::MutableArrayView;
 using dosna::NdArray;
+using dosna::Options;
+using dosna::StorageOptions;
 using dosna::Selection;
 using dosna::Shape;
 
@@ -72,6 +76,7 @@ struct Args {
   std::string dtype = "<f4";
   std::vector<std::string> ops = kAllOps;
   int reps = 3;
+  StorageOptions storage;  // --format, --compression, --shard
 };
 
 class UsageError : public std::runtime_error {
@@ -85,13 +90,9 @@ class VerifyFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-const char* kUsage =
-    "usage: dosna-bench [--backend NAME] [--engine NAME] [--opt key=value]...\n"
-    "                   [--engine-opt key=value]... [--name CONNECTION_NAME]\n"
-    "                   [--shape 256,256,256] [--chunks 32,32,32] [--dtype '<f4']\n"
-    "                   [--ops all|op,op,...] [--reps 3]\n"
-    "ops: memcpy create_load read_full read_zslab read_yslab read_xslab\n"
-    "     read_boxes read_boxes_each read_boxes_plain write_boxes read_element apply\n";
+constexpr const char* kOpsHelp =
+    "ops: memcpy create_load read_full read_zslab read_yslab read_xslab read_boxes "
+    "read_boxes_each read_boxes_plain write_boxes read_element apply";
 
 std::vector<std::string> split(std::string_view text, char sep) {
   std::vector<std::string> out;
@@ -105,79 +106,77 @@ std::vector<std::string> split(std::string_view text, char sep) {
   return out;
 }
 
-std::int64_t parse_int(const std::string& text, const std::string& flag) {
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) throw UsageError(flag + ": not an integer: '" + text + "'");
-  return v;
-}
-
 Shape parse_shape(const std::string& text, const std::string& flag) {
   Shape out;
   for (const auto& part : split(text, ',')) {
-    const std::int64_t v = parse_int(part, flag);
-    if (v < 1) throw UsageError(flag + ": extents must be >= 1, got '" + text + "'");
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size() || v < 1)
+      throw UsageError(flag + ": extents must be integers >= 1, got '" + text + "'");
     out.push_back(v);
   }
   return out;
 }
 
-std::pair<std::string, std::string> parse_option(const std::string& text, const std::string& flag) {
-  const std::size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw UsageError(flag + ": expected key=value, got '" + text + "'");
-  return {text.substr(0, eq), text.substr(eq + 1)};
+// KEY=VALUE flags into an options map (the later of two equal keys wins).
+void add_options(Options& into, const std::vector<std::string>& items, const std::string& flag) {
+  for (const auto& text : items) {
+    const std::size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(flag + ": expected key=value, got '" + text + "'");
+    into.insert_or_assign(text.substr(0, eq), text.substr(eq + 1));
+  }
 }
 
+// Parses the command line with CLI11 (the CLI's parser). --help prints and
+// exits 0; a bad flag or value throws UsageError.
 Args parse_args(int argc, char** argv) {
   Args args;
   args.config.name = "dosna-bench";
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "-h" || flag == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    if (i + 1 >= argc) throw UsageError(flag + ": missing value");
-    const std::string value = argv[++i];
-    if (flag == "--backend") {
-      args.config.backend = value;
-    } else if (flag == "--engine") {
-      args.config.engine = value;
-    } else if (flag == "--opt") {
-      args.config.options.insert_or_assign(parse_option(value, flag).first,
-                                           parse_option(value, flag).second);
-    } else if (flag == "--engine-opt") {
-      args.config.engine_options.insert_or_assign(parse_option(value, flag).first,
-                                                  parse_option(value, flag).second);
-    } else if (flag == "--name") {
-      args.config.name = value;
-    } else if (flag == "--shape") {
-      args.shape = parse_shape(value, flag);
-    } else if (flag == "--chunks") {
-      args.chunks = parse_shape(value, flag);
-    } else if (flag == "--dtype") {
-      args.dtype = value;
-    } else if (flag == "--ops") {
-      if (value == "all") {
-        args.ops = kAllOps;
-      } else {
-        args.ops = split(value, ',');
-        for (const auto& op : args.ops)
-          if (std::find(kAllOps.begin(), kAllOps.end(), op) == kAllOps.end())
-            throw UsageError("--ops: unknown op '" + op + "'");
-      }
-    } else if (flag == "--reps") {
-      args.reps = static_cast<int>(parse_int(value, flag));
-      if (args.reps < 1) throw UsageError("--reps: must be >= 1");
-    } else {
-      throw UsageError("unknown flag '" + flag + "'");
-    }
+  CLI::App app{"dosna-bench: times reads and writes of one dataset; one JSON line per op",
+               "dosna-bench"};
+  app.footer(kOpsHelp);
+  std::vector<std::string> opts, engine_opts;
+  std::string shape = "256,256,256", chunks = "32,32,32", ops = "all", shard, compression;
+  app.add_option("--backend", args.config.backend, "store: ram, file, hdf5, ceph, s3");
+  app.add_option("--engine", args.config.engine, "engine: cpu, threads, mpi");
+  app.add_option("--opt", opts, "backend option KEY=VALUE (repeatable)");
+  app.add_option("--engine-opt", engine_opts, "engine option KEY=VALUE (repeatable)");
+  app.add_option("--name", args.config.name, "connection name (default dosna-bench)");
+  app.add_option("--shape", shape, "dataset shape (default 256,256,256)");
+  app.add_option("--chunks", chunks, "chunk shape; the inner chunk when sharded (default 32,32,32)");
+  app.add_option("--dtype", args.dtype, "numpy dtype str (default <f4)");
+  app.add_option("--ops", ops, "all, or a comma list of ops");
+  app.add_option("--reps", args.reps, "repetitions, the median is reported (default 3)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--format", args.storage.format, "dataset format: dosna, zarr3, zarr2");
+  app.add_option("--compression", compression, "zarr: zstd, gzip, blosc-lz4, blosc-zstd");
+  app.add_option("--compression-level", args.storage.compression_level, "zarr: codec level");
+  app.add_option("--shard", shard, "zarr3: shard shape, a multiple of --chunks");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  add_options(args.config.options, opts, "--opt");
+  add_options(args.config.engine_options, engine_opts, "--engine-opt");
+  args.shape = parse_shape(shape, "--shape");
+  args.chunks = parse_shape(chunks, "--chunks");
+  if (!shard.empty()) args.storage.shard_shape = parse_shape(shard, "--shard");
+  if (!compression.empty() && compression != "none") args.storage.compression = compression;
+  if (ops != "all") {
+    args.ops = split(ops, ',');
+    for (const auto& op : args.ops)
+      if (std::find(kAllOps.begin(), kAllOps.end(), op) == kAllOps.end())
+        throw UsageError("--ops: unknown op '" + op + "'");
   }
   if (args.chunks.size() != args.shape.size())
     throw UsageError("--chunks must have as many extents as --shape");
@@ -427,6 +426,11 @@ class Bench {
               << ",\"engine\":" << json_string(args_.config.engine)
               << ",\"shape\":" << json_shape(args_.shape)
               << ",\"chunks\":" << json_shape(args_.chunks)
+              << ",\"format\":" << json_string(main_ ? main_->format() : args_.storage.format)
+              << ",\"compression\":"
+              << (args_.storage.compression ? json_string(*args_.storage.compression) : "null")
+              << ",\"shard\":"
+              << (args_.storage.shard_shape.empty() ? "null" : json_shape(args_.storage.shard_shape))
               << ",\"bytes\":" << (has_bytes ? std::to_string(t.bytes) : "null")
               << ",\"seconds\":" << json_number(s, "%.9g")
               << ",\"mb_per_s\":"
@@ -447,7 +451,8 @@ class Bench {
   }
 
   Dataset create(const std::string& hint) {
-    return conn_.create_dataset(new_name(hint), args_.shape, dtype_, args_.chunks, 0);
+    return conn_.create_dataset(new_name(hint), args_.shape, dtype_, args_.chunks, 0,
+                                args_.storage);
   }
 
   // The dataset the read ops use, created and loaded with the reference data.
@@ -489,7 +494,7 @@ class Bench {
     for (int r = 0; r < args_.reps; ++r) {
       const std::string name = new_name("create_load");
       const Stopwatch sw;
-      Dataset ds = conn_.create_dataset(name, args_.shape, dtype_, args_.chunks, 0);
+      Dataset ds = conn_.create_dataset(name, args_.shape, dtype_, args_.chunks, 0, args_.storage);
       ds.load(ref_.view());
       t.stop(sw);
       verify_full(ds, "create_load");
@@ -671,7 +676,7 @@ int main(int argc, char** argv) {
   try {
     args = parse_args(argc, argv);
   } catch (const UsageError& e) {
-    std::cerr << "dosna-bench: " << e.what() << "\n" << kUsage;
+    std::cerr << "dosna-bench: " << e.what() << " (see dosna-bench --help)\n";
     return 2;
   }
   try {
