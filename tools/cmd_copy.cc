@@ -146,19 +146,6 @@ void check_same_meta(const Dataset& src, Connection& dst_con, const std::string&
                   shape_to_string(back.chunk_size()) + ", not what was written");
 }
 
-// Whether two specs name the same store (hdf5 paths compared resolved, so
-// `cp --force` can never delete its own source).
-bool same_store(const StoreSpec& a, const StoreSpec& b) {
-  if (a.backend != b.backend) return false;
-  if (a.backend != "hdf5") return a.name == b.name && a.options == b.options;
-  auto where = [](const StoreSpec& s) {
-    auto it = s.options.find("directory");
-    const std::filesystem::path dir = it == s.options.end() ? "." : it->second;
-    return std::filesystem::weakly_canonical(std::filesystem::absolute(dir / s.name));
-  };
-  return where(a) == where(b);
-}
-
 }  // namespace
 
 int cmd_cp(const Args& args) {

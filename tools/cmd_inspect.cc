@@ -71,6 +71,7 @@ int cmd_ls(const Args& args) {
       if (args.json) {
         nlohmann::json j = dataset_json(ds, false);
         j["incomplete"] = incomplete;
+  j["uri"] = con.uri();
         list.push_back(std::move(j));
         continue;
       }
@@ -120,6 +121,7 @@ int cmd_info(const Args& args) {
     std::cout << "incomplete:    yes (an interrupted cp or import; copy it again or rm it)\n";
   std::cout << "name:          " << printable(ds.name()) << "\n"
             << "store:         " << printable(describe(spec)) << "\n"
+            << "uri:           " << printable(con.uri()) << "\n"
             << "shape:         " << shape_to_string(ds.shape()) << "\n"
             << "dtype:         " << ds.dtype().name() << " (" << ds.dtype().str() << ")\n"
             << "fillvalue:     " << ds.fillvalue().repr(ds.dtype()) << "\n"

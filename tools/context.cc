@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "dosna/chunk_cache.h"
 #include "dosna/errors.h"
 #include "dosna/registry.h"
 #include "file_errors.h"
@@ -31,17 +30,14 @@ std::shared_ptr<Engine> make_cli_engine(const Args& args) {
 
 Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode,
                       std::size_t chunk_cache_bytes) {
-  auto backend = make_backend(spec.backend, spec.name, spec.options);
-  if (mode == StoreMode::kCreateMissing && spec.backend == "hdf5") {
-    std::filesystem::path dir = ".";
-    if (auto it = spec.options.find("directory"); it != spec.options.end()) dir = it->second;
+  if (const std::string path = store_path(spec);
+      mode == StoreMode::kCreateMissing && !path.empty()) {
+    make_backend(spec.backend, spec.name, spec.options);  // bad options fail before mkdir
     std::error_code ec;
-    std::filesystem::create_directories(dir / spec.name, ec);
+    std::filesystem::create_directories(path, ec);
     if (ec) throw_errno(ec.value(), describe(spec) + ": cannot create its directory");
   }
-  Connection con(with_chunk_cache(std::move(backend), chunk_cache_bytes), std::move(engine));
-  con.connect();
-  return con;
+  return Connection::open(spec, std::move(engine), chunk_cache_bytes);
 }
 
 Shape parse_shape(const std::string& text, const std::string& flag) {

@@ -15,12 +15,13 @@ namespace dosna::cli {
 // build has it, else cpu).
 std::shared_ptr<Engine> make_cli_engine(const Args& args);
 
-// How open_store treats a missing hdf5 store directory.
+// How open_store treats a missing filesystem store directory.
 enum class StoreMode { kExisting, kCreateMissing };
 
-// Builds and connects the store over `engine`. With kCreateMissing an hdf5
-// store directory that does not exist yet is created first (commands that
-// write: create, cp, import). `chunk_cache_bytes` > 0 puts a decoded-chunk
+// Builds and connects the store over `engine` (Connection::open). With
+// kCreateMissing the directory of a filesystem store (store_path: hdf5,
+// file) that does not exist yet is created first (commands that write:
+// create, cp, import). `chunk_cache_bytes` > 0 puts a decoded-chunk
 // cache of that budget over the store (dosna/chunk_cache.h).
 Connection open_store(const StoreSpec& spec, std::shared_ptr<Engine> engine, StoreMode mode,
                       std::size_t chunk_cache_bytes = 0);

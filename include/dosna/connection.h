@@ -5,18 +5,20 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dosna/array.h"
 #include "dosna/backend.h"
 #include "dosna/dataset.h"
 #include "dosna/engine.h"
+#include "dosna/store_uri.h"
 
 namespace dosna {
 
 struct ConnectionConfig {
   std::string name;              // pool, directory name or label
-  std::string backend = "ram";   // ram | hdf5 | ceph | s3
+  std::string backend = "ram";   // ram | file | hdf5 | ceph | s3
   Options options;               // backend options (FORMAT/README names)
   std::string engine = "cpu";    // cpu | threads (jl, joblib) | mpi
   Options engine_options;        // e.g. njobs=4
@@ -53,6 +55,16 @@ class Connection {
              std::string engine = "cpu", Options engine_options = {});
   // Over an existing backend and engine (wrappers, tests). Not connected yet.
   Connection(std::shared_ptr<Backend> backend, std::shared_ptr<Engine> engine);
+
+  // The store a URI names (dosna/store_uri.h), connected. `options` are
+  // added to the URI's query options, overriding a key given in both.
+  // Throws what parse_store_uri, the constructor and connect() throw.
+  static Connection open(std::string_view uri, const Options& options = {},
+                         std::string engine = "cpu", Options engine_options = {});
+  // The same over an existing engine, with a decoded-chunk cache of
+  // `chunk_cache_bytes` (0 = none) over the store.
+  static Connection open(const StoreUri& store, std::shared_ptr<Engine> engine,
+                         std::size_t chunk_cache_bytes = 0);
   ~Connection();
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
@@ -70,6 +82,9 @@ class Connection {
 
   const std::string& name() const;
   const ConnectionConfig& config() const;
+  // The store's URI (to_string in dosna/store_uri.h: credentials left out).
+  // A connection over an existing backend knows only its kind and name.
+  std::string uri() const;
   Backend& backend() const;
   Engine& engine() const;
   int mpi_rank() const;

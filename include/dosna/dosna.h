@@ -13,4 +13,5 @@
 #include "dosna/registry.h"
 #include "dosna/scalar.h"
 #include "dosna/selection.h"
+#include "dosna/store_uri.h"
 #include "dosna/warnings.h"

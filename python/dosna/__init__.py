@@ -30,13 +30,14 @@ from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  #
 from . import backends, engines  # noqa: F401
 from .backends import get_backend, use_backend  # noqa: F401
 from .connection import Connection, connection  # noqa: F401
+from .connection import open_uri as open  # noqa: F401,A001
 from .engines import get_engine, use_engine  # noqa: F401
 from . import _original_attributes  # noqa: F401,E402
 from . import pickling as _pickling
 
 _pickling.install()
 
-__all__ = ['use', 'status', 'compatible', 'Connection', 'connection', 'Dataset',
+__all__ = ['use', 'status', 'compatible', 'open', 'Connection', 'connection', 'Dataset',
            'DataChunk', 'DatasetNotFoundError', 'backends', 'engines']
 
 log = _logging.getLogger(__name__)

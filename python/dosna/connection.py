@@ -171,6 +171,21 @@ class Connection(_dosna.Connection):
 connection = Connection
 
 
+def open_uri(uri, engine=None, **options):
+    """The store a URI names (``ram://name``, ``hdf5:///dir/name``,
+    ``ceph://pool?conffile=...``, ``s3://label?endpoint_url=...``; see
+    include/dosna/store_uri.h), connected. Keyword options are added to the
+    URI's query options (overriding a key given in both); engine options
+    (njobs, ...) go to the engine, which is the dn.use() selection unless
+    ``engine=`` names one. Raises InvalidArgument for a bad URI."""
+    backend, name, uri_options = _dosna.parse_store_uri(str(uri))
+    merged = dict(uri_options)
+    merged.update(options)
+    con = Connection(name, backend=backend, engine=engine, **merged)
+    con.connect()
+    return con
+
+
 @functools.lru_cache(maxsize=None)
 def bound_connection(class_name, backend=None, engine=None):
     """A Connection class that always uses `backend` and/or `engine`: the

@@ -707,6 +707,10 @@ PYBIND11_MODULE(_dosna, m) {
   m.def("available_backends", &dosna::available_backends);
   m.def("known_engines", &dosna::known_engines);
   m.def("available_engines", &dosna::available_engines);
+  m.def("parse_store_uri", [](const std::string& uri) {
+    auto s = dosna::parse_store_uri(uri);
+    return py::make_tuple(s.backend, s.name, s.options);
+  }, "(backend, name, options) of a store URI (dosna/store_uri.h).");
   m.def("canonical_engine_name", [](const std::string& n) { return dosna::canonical_engine_name(n); });
   m.def("dtype_str", [](py::handle spec) { return dtype_from_python(spec).str(); },
         "numpy's dtype.str of a dtype DosNa can store; raises for others.");
@@ -745,6 +749,7 @@ PYBIND11_MODULE(_dosna, m) {
       .def_property_readonly("connected", [](const PyConnection& c) { return c.con->connected(); })
       .def_property_readonly("name", [](const PyConnection& c) { return c.con->name(); })
       .def_property_readonly("mode", [](const PyConnection& c) { return c.mode; })
+      .def_property_readonly("uri", [](const PyConnection& c) { return c.con->uri(); })
       .def_property_readonly("backend", [](const PyConnection& c) { return c.con->config().backend; })
       .def_property_readonly("engine", [](const PyConnection& c) { return c.con->config().engine; })
       .def_property_readonly("options", [](const PyConnection& c) { return c.con->config().options; })

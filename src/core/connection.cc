@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "core/dataset_state.h"
+#include "core/stores.h"
 #include "dosna/chunk_cache.h"
 #include "dosna/names.h"
 #include "dosna/registry.h"
@@ -45,8 +46,9 @@ struct Connection::Impl {
 namespace {
 
 void refuse_unshared(const Backend& backend, const Engine& engine) {
-  if (backend.kind() == "ram" && engine.multi_process())
-    throw NotSupported("the ram backend cannot be used with the " + std::string(engine.kind()) +
+  const stores::StoreKind* store = stores::find(backend.kind());
+  if (store && !store->shared && engine.multi_process())
+    throw NotSupported("the " + std::string(backend.kind()) + " backend cannot be used with the " + std::string(engine.kind()) +
                        " engine: every process would hold its own private copy of the data");
 }
 
@@ -73,6 +75,32 @@ Connection::Connection(std::shared_ptr<Backend> backend, std::shared_ptr<Engine>
   impl_->config.engine = std::string(engine->kind());
   impl_->backend = std::move(backend);
   impl_->engine = std::move(engine);
+}
+
+Connection Connection::open(std::string_view uri, const Options& options, std::string engine,
+                            Options engine_options) {
+  StoreUri store = parse_store_uri(uri);
+  for (const auto& [key, value] : options) store.options[key] = value;
+  Connection con(ConnectionConfig{std::move(store.name), std::move(store.backend),
+                                  std::move(store.options), std::move(engine),
+                                  std::move(engine_options)});
+  con.connect();
+  return con;
+}
+
+Connection Connection::open(const StoreUri& store, std::shared_ptr<Engine> engine,
+                            std::size_t chunk_cache_bytes) {
+  Connection con(with_chunk_cache(make_backend(store.backend, store.name, store.options),
+                                  chunk_cache_bytes),
+                 std::move(engine));
+  con.impl_->config.options = store.options;
+  con.impl_->config.chunk_cache_bytes = chunk_cache_bytes;
+  con.connect();
+  return con;
+}
+
+std::string Connection::uri() const {
+  return to_string(StoreUri{impl_->config.backend, impl_->config.name, impl_->config.options});
 }
 
 Connection::~Connection() {

@@ -118,6 +118,42 @@ def test_backend_and_opt_instead_of_uri(tmp_path):
     run("ls", f"ceph://pool", "--backend", "hdf5", code=2)
 
 
+def test_file_store_uri(tmp_path, store):
+    a = np.arange(24, dtype="<i4").reshape(4, 6)
+    import_array(tmp_path, store, "a", a, chunks=(2, 3))
+    # A writing command creates the file store's directory, as for hdf5.
+    dst = f"file://{tmp_path}/zarr/store"
+    run("cp", store, "a", dst)
+    assert (tmp_path / "zarr" / "store").is_dir()
+    info = json.loads(run("info", dst, "a", "--json").stdout)
+    assert info["format"] == "zarr3" and info["uri"] == dst
+    assert export_array(tmp_path, dst, "a").tobytes() == a.tobytes()
+    # The same file store spelt differently is still the source.
+    rel = os.path.relpath(tmp_path / "zarr" / "store")
+    run("cp", dst, "a", f"file://{rel}", "--force", code=2)
+    assert "a" in run("ls", "store", "--backend", "file",
+                      "--opt", f"directory={tmp_path}/zarr").stdout
+
+
+def test_info_prints_the_uri(tmp_path, store):
+    run("create", store, "d", "--shape", "4")
+    assert f"uri:           {store}\n" in run("info", store, "d").stdout
+    assert json.loads(run("info", f"{store}?durable=true", "d", "--json").stdout)["uri"] == \
+        f"{store}?durable=true"
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("nfs://host/x", ["unknown store kind 'nfs'", "hdf5"]),
+    ("ram://", ["names no ram store"]),
+    ("ram://a?novalue", ["'novalue' is not key=value"]),
+    ("ram://a%2", ["bad percent escape"]),
+])
+def test_bad_uris_name_what_is_wrong(uri, words):
+    p = run("ls", uri, code=2)
+    for w in words:
+        assert w in p.stderr, p.stderr
+
+
 def test_ram_store_is_per_process():
     assert run("ls", "ram://scratch").stdout == ""
     run("info", "ram://scratch", "x", code=3)

@@ -14,13 +14,22 @@ def blocks(lang):
     return re.findall(r"```" + lang + r"\n(.*?)```", README, re.S)
 
 
-def test_python_example_runs(tmp_path):
-    (code,) = blocks("python")
+def run_python(code, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "build" / "python"))
     p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.count("[") == 1  # printed ds[0, 0, :10]
+    return p.stdout
+
+
+def test_python_example_runs(tmp_path):
+    code, _ = blocks("python")
+    assert run_python(code, tmp_path).count("[") == 1  # printed ds[0, 0, :10]
+
+
+def test_store_uri_example_runs(tmp_path):
+    _, code = blocks("python")
+    assert run_python(code, tmp_path) == "file://stores/zarr\n"
 
 
 def test_cli_example_runs(tmp_path):
