@@ -71,7 +71,6 @@ int cmd_ls(const Args& args) {
       if (args.json) {
         nlohmann::json j = dataset_json(ds, false);
         j["incomplete"] = incomplete;
-  j["uri"] = con.uri();
         list.push_back(std::move(j));
         continue;
       }
@@ -113,6 +112,7 @@ int cmd_info(const Args& args) {
   nlohmann::json j = dataset_json(ds, true);
   const bool incomplete = is_incomplete(con, args.name);
   j["incomplete"] = incomplete;
+  j["uri"] = con.uri();
   if (args.json) {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;

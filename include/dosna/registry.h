@@ -13,8 +13,12 @@
 
 namespace dosna {
 
-std::vector<std::string> known_backends();      // ram hdf5 ceph s3
+std::vector<std::string> known_backends();      // ram file hdf5 ceph s3
 std::vector<std::string> available_backends();  // those built in
+// Whether every process of a multi-process engine sees the same data in a
+// store of kind `backend` (ram: no, each process holds its own).
+// InvalidArgument for an unknown kind.
+bool backend_is_shared(std::string_view backend);
 std::vector<std::string> known_engines();       // cpu threads jl joblib mpi
 std::vector<std::string> available_engines();
 

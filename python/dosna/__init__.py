@@ -92,7 +92,8 @@ def compatible(engine, backend):
         first, second = second, first
     if second == 'memory':
         second = 'ram'
-    if second == 'ram' and _dosna.canonical_engine_name(first) == 'mpi':
+    if (second in backends.KNOWN and not _dosna.backend_is_shared(second)
+            and _dosna.canonical_engine_name(first) == 'mpi'):
         return False
     return True
 

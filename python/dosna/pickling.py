@@ -52,7 +52,7 @@ def connection_spec(con):
         'engine_options': dict(con.engine_options),
         'mode': con.mode,
     }
-    if spec['backend'] == 'ram':
+    if not _dosna.backend_is_shared(spec['backend']):
         spec['process'] = _process_identity()
     return spec
 

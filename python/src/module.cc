@@ -707,6 +707,7 @@ PYBIND11_MODULE(_dosna, m) {
   m.def("available_backends", &dosna::available_backends);
   m.def("known_engines", &dosna::known_engines);
   m.def("available_engines", &dosna::available_engines);
+  m.def("backend_is_shared", [](const std::string& b) { return dosna::backend_is_shared(b); });
   m.def("parse_store_uri", [](const std::string& uri) {
     auto s = dosna::parse_store_uri(uri);
     return py::make_tuple(s.backend, s.name, s.options);

@@ -37,6 +37,8 @@ std::vector<std::string> available_backends() {
   return out;
 }
 
+bool backend_is_shared(std::string_view backend) { return stores::require(backend).shared; }
+
 std::vector<std::string> known_engines() { return {"cpu", "threads", "jl", "joblib", "mpi"}; }
 
 std::vector<std::string> available_engines() {

@@ -64,7 +64,7 @@ const StoreKind& require(std::string_view kind) {
   if (const auto* s = find(kind)) return *s;
   std::string known;
   for (const auto& s : kStores) known += (known.empty() ? "" : ", ") + std::string(s.name);
-  throw InvalidArgument("unknown store kind '" + std::string(kind) + "' (known: " + known + ")");
+  throw InvalidArgument("unknown backend '" + std::string(kind) + "' (known: " + known + ")");
 }
 
 }  // namespace dosna::stores

@@ -143,7 +143,7 @@ def test_info_prints_the_uri(tmp_path, store):
 
 
 @pytest.mark.parametrize("uri, words", [
-    ("nfs://host/x", ["unknown store kind 'nfs'", "hdf5"]),
+    ("nfs://host/x", ["unknown backend 'nfs'", "hdf5"]),
     ("ram://", ["names no ram store"]),
     ("ram://a?novalue", ["'novalue' is not key=value"]),
     ("ram://a%2", ["bad percent escape"]),

@@ -59,7 +59,7 @@ def test_percent_escapes(tmp_path):
 
 @pytest.mark.parametrize('uri, words', [
     ('scratch', 'is not a URI'),
-    ('nfs://x', "unknown store kind 'nfs'"),
+    ('nfs://x', "unknown backend 'nfs'"),
     ('ram://', 'names no ram store'),
     ('ceph://p?conffile=/a&conffile=/b', "'conffile' is given twice"),
     ('hdf5:///d/n?directory=/e', "'directory' is not allowed"),

@@ -92,9 +92,9 @@ void expect_invalid(const std::string& uri, const std::string& what) {
 
 TEST(StoreUri, BadUrisNameWhatIsWrong) {
   expect_invalid("scratch", "is not a URI");
-  expect_invalid("nfs://x", "unknown store kind 'nfs'");
+  expect_invalid("nfs://x", "unknown backend 'nfs'");
   expect_invalid("nfs://x", "hdf5");  // lists the known kinds
-  expect_invalid("://x", "unknown store kind ''");
+  expect_invalid("://x", "unknown backend ''");
   expect_invalid("ram://", "names no ram store");
   expect_invalid("hdf5:///", "names no hdf5 store");
   expect_invalid("ram://a?b", "query item 'b' is not key=value");
