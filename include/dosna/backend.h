@@ -135,6 +135,17 @@ class ChunkStore {
                                std::span<const std::vector<ByteRange>> ranges,
                                std::span<ChunkData> out);
 
+  // Removes each chunk (as remove() does, absent ones ignored). Stores that
+  // keep several chunks in one object override it to change each object
+  // once; the default loops.
+  virtual void remove_many(std::span<const ChunkIndex> indices);
+
+  // Chunks per axis that the store keeps together in one object (a zarr
+  // shard); empty: each chunk on its own. The core hands every chunk of
+  // such a block that one write or load stores to a single put_many call,
+  // so a store can write a whole block as one object.
+  virtual Shape write_group() const { return {}; }
+
   // Read-modify-write of one chunk: `modify` gets the current payload (nullptr
   // when absent) and returns the new one. Backends that can make the write
   // conditional on what was read override this and retry on conflict; the

@@ -152,6 +152,14 @@ class CachingChunkStore : public ChunkStore {
     return existed;
   }
 
+  void remove_many(std::span<const ChunkIndex> indices) override {
+    for (const auto& i : indices) cache_->erase(key(i));
+    inner_->remove_many(indices);
+    for (const auto& i : indices) cache_->erase(key(i));
+  }
+
+  Shape write_group() const override { return inner_->write_group(); }
+
   void update(const ChunkIndex& index,
               const std::function<ChunkData(const ChunkData& current)>& modify) override {
     const std::string k = key(index);

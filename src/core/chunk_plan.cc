@@ -80,4 +80,39 @@ bool ChunkPlan::covers_chunk(const ChunkTask& task) const {
   return true;
 }
 
+std::vector<std::vector<std::int64_t>> ChunkPlan::tasks_by_block(const Shape& group) const {
+  const std::size_t nd = axes_.size();
+  // Per axis: runs [first, last) of segment positions lying in one block.
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> runs(nd);
+  for (std::size_t d = 0; d < nd; ++d)
+    for (std::size_t i = 0; i < axes_[d].size(); ++i) {
+      const auto pos = static_cast<std::int64_t>(i);
+      if (i == 0 || axes_[d][i].chunk / group[d] != axes_[d][i - 1].chunk / group[d])
+        runs[d].push_back({pos, pos + 1});
+      else
+        runs[d].back().second = pos + 1;
+    }
+  std::vector<std::vector<std::int64_t>> out;
+  if (size_ == 0) return out;
+  std::vector<std::size_t> run(nd, 0);
+  while (true) {
+    std::vector<std::int64_t> tasks;
+    std::vector<std::int64_t> pos(nd);
+    for (std::size_t d = 0; d < nd; ++d) pos[d] = runs[d][run[d]].first;
+    while (true) {
+      std::int64_t t = 0;
+      for (std::size_t d = 0; d < nd; ++d) t = t * static_cast<std::int64_t>(axes_[d].size()) + pos[d];
+      tasks.push_back(t);
+      std::size_t d = nd;
+      while (d-- > 0 && ++pos[d] == runs[d][run[d]].second) pos[d] = runs[d][run[d]].first;
+      if (d == static_cast<std::size_t>(-1)) break;
+    }
+    out.push_back(std::move(tasks));
+    std::size_t d = nd;
+    while (d-- > 0 && ++run[d] == runs[d].size()) run[d] = 0;
+    if (d == static_cast<std::size_t>(-1)) break;
+  }
+  return out;
+}
+
 }  // namespace dosna

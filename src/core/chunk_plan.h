@@ -57,6 +57,9 @@ class ChunkPlan {
   // Whether task `t` covers every element of its chunk that lies inside the
   // dataset (so a write needs no read of the old chunk).
   bool covers_chunk(const ChunkTask& task) const;
+  // The task numbers grouped by blocks of `group` chunks per axis (a store's
+  // ChunkStore::write_group): one list per block the plan touches.
+  std::vector<std::vector<std::int64_t>> tasks_by_block(const Shape& group) const;
 
  private:
   std::vector<std::vector<AxisSegment>> axes_;

@@ -3,6 +3,7 @@
 #include "dosna/dataset.h"
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <optional>
 
@@ -46,6 +47,8 @@ namespace {
 using detail::chunk_box;
 using detail::ChunkBox;
 using detail::DatasetState;
+using detail::BlockGrid;
+using detail::shape_product;
 using detail::unravel;
 
 // Chunks per batch: big enough to keep a backend's asynchronous requests in
@@ -552,17 +555,17 @@ void scatter(const DatasetState& st, const NormalizedSelection& norm, const std:
              const std::vector<std::int64_t>& src_strides) {
   const ChunkPlan plan(norm, st.meta.shape, st.meta.chunk_size);
   const auto& steps = plan.steps();
-  for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
+  auto write = [&](auto&& for_each_task) {
     std::vector<ChunkIndex> full_idx;
     std::vector<ChunkData> full_data;
-    for (std::int64_t i = first; i < last; ++i) {
+    for_each_task([&](std::int64_t i) {
       ChunkTask t = plan.task(i);
       if (plan.covers_chunk(t)) {
         auto buf = new_chunk_buffer(st, chunk_box(st.meta, t.index).edge);
         scatter_one(st, t, steps, src, src_strides, buf->data());
         full_idx.push_back(t.index);
         full_data.push_back(std::move(buf));
-        continue;
+        return;
       }
       std::lock_guard lock(chunk_lock(st.lock_key, t.index));
       st.store->update(t.index, [&](const ChunkData& current) -> ChunkData {
@@ -572,9 +575,28 @@ void scatter(const DatasetState& st, const NormalizedSelection& norm, const std:
         scatter_one(st, t, steps, src, src_strides, buf->data());
         return buf;
       });
-    }
+    });
     if (!full_idx.empty()) st.store->put_many(full_idx, full_data);
-  });
+  };
+  const Shape group = st.store->write_group();
+  if (group.empty()) {
+    for_each_batch(*st.engine, plan.size(), false, [&](std::int64_t first, std::int64_t last) {
+      write([&](auto&& fn) {
+        for (std::int64_t i = first; i < last; ++i) fn(i);
+      });
+    });
+    return;
+  }
+  // One put_many per block of the store's write group (ChunkStore::write_group).
+  const auto blocks = plan.tasks_by_block(group);
+  for_each_batch(*st.engine, static_cast<std::int64_t>(blocks.size()), false,
+                 [&](std::int64_t first, std::int64_t last) {
+                   for (std::int64_t b = first; b < last; ++b)
+                     write([&](auto&& fn) {
+                       for (const std::int64_t i : blocks[static_cast<std::size_t>(b)]) fn(i);
+                     });
+                 },
+                 st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(group)));
 }
 
 // The valid part of a chunk as an owned array (fill value when absent).
@@ -751,18 +773,29 @@ void Dataset::load(ArrayView data) {
                           data.dtype.str() + " " + shape_to_string(data.shape));
   const auto strides =
       data.strides.empty() ? contiguous_strides(data.shape, data.dtype.itemsize()) : data.strides;
-  for_each_batch(*st.engine, st.total_chunks, true, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkIndex> idx;
+  auto store = [&](std::vector<ChunkIndex> idx) {
     std::vector<ChunkData> payloads;
-    for (std::int64_t i = first; i < last; ++i) {
-      idx.push_back(unravel(i, st.grid));
-      const ChunkBox box = chunk_box(st.meta, idx.back());
+    for (const auto& index : idx) {
+      const ChunkBox box = chunk_box(st.meta, index);
       payloads.push_back(chunk_payload(
-          st, idx.back(),
+          st, index,
           ArrayView{data.dtype, box.count, data.data + offset_of(box.start.data(), strides), strides}));
     }
     st.store->put_many(idx, payloads);
-  });
+  };
+  const Shape group = st.store->write_group();
+  if (group.empty()) {
+    for_each_batch(*st.engine, st.total_chunks, true, [&](std::int64_t first, std::int64_t last) {
+      std::vector<ChunkIndex> idx;
+      for (std::int64_t i = first; i < last; ++i) idx.push_back(unravel(i, st.grid));
+      store(std::move(idx));
+    });
+    return;
+  }
+  const BlockGrid blocks(st.grid, group);
+  for_each_batch(*st.engine, blocks.size(), true, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t b = first; b < last; ++b) store(blocks.chunks(b));
+  }, st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(group)));
 }
 
 void Dataset::clear() {
@@ -771,7 +804,13 @@ void Dataset::clear() {
   st.engine->barrier();
   const auto chunks = sorted_chunks(st);
   st.engine->barrier();
-  st.engine->run_distributed(chunks.size(), [&](std::size_t i) { st.store->remove(chunks[i]); });
+  // A block of the store's write group at a time (one chunk when it has none).
+  const Shape group = st.store->write_group();
+  std::map<ChunkIndex, std::vector<ChunkIndex>> by_block;
+  for (const auto& c : chunks) by_block[group.empty() ? c : BlockGrid::block_of(c, group)].push_back(c);
+  std::vector<const std::vector<ChunkIndex>*> blocks;
+  for (const auto& [block, members] : by_block) blocks.push_back(&members);
+  st.engine->run_distributed(blocks.size(), [&](std::size_t i) { st.store->remove_many(*blocks[i]); });
 }
 
 void Dataset::remove() {

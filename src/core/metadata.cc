@@ -200,6 +200,10 @@ void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
   }
 }
 
+void ChunkStore::remove_many(std::span<const ChunkIndex> indices) {
+  for (const auto& i : indices) remove(i);
+}
+
 void ChunkStore::update(const ChunkIndex& index,
                         const std::function<ChunkData(const ChunkData& current)>& modify) {
   put(index, modify(get(index)));

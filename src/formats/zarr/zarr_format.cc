@@ -5,6 +5,7 @@
 #include "dosna/errors.h"
 #include "dosna/names.h"
 #include "formats/zarr/codecs.h"
+#include "formats/zarr/sharding.h"
 
 namespace dosna::zarr {
 namespace {
@@ -106,9 +107,9 @@ std::optional<ArrayMeta> read_array(KvStore& kv, const std::string& dataset) {
 }
 
 void create_array(KvStore& kv, const std::string& dataset, const ArrayMeta& meta) {
-  chunk_chain(meta, "dataset " + quote(dataset));  // NotSupported before anything is written
-  if (!meta.shard_shape.empty())
-    throw NotSupported("dataset " + quote(dataset) + ": sharded zarr arrays are not written yet");
+  // NotSupported before anything is written.
+  if (meta.shard_shape.empty()) chunk_chain(meta, "dataset " + quote(dataset));
+  else sharded_chunks({}, dataset, meta);
   const bool v3 = meta.zarr_format == 3;
   const std::string key = dataset + (v3 ? "/zarr.json" : "/.zarray");
   if (!kv.list(dataset + "/").empty() ||
@@ -119,8 +120,7 @@ void create_array(KvStore& kv, const std::string& dataset, const ArrayMeta& meta
 
 std::shared_ptr<ChunkStore> array_chunks(KvSource kv, const std::string& dataset,
                                          const ArrayMeta& meta) {
-  if (!meta.shard_shape.empty())
-    throw NotSupported("dataset " + quote(dataset) + ": sharded zarr arrays are not read yet");
+  if (!meta.shard_shape.empty()) return sharded_chunks(std::move(kv), dataset, meta);
   return std::make_shared<ZarrChunkStore>(std::move(kv), dataset, meta);
 }
 
