@@ -20,6 +20,7 @@ PACKAGES=(
   python3-rados python3-boto3 python3-mpi4py python3-pytest python3-matplotlib
   # dask workers over DosNa datasets (tests/python/test_dask.py) and the zarr reference (bench/)
   python3-dask python3-distributed python3-zarr
+  python3-crc32c  # sharded zarr v3 arrays built from the spec (tests/interop/zarr_v3_shards.py)
   python3-six  # the original DosNa, run by tests/interop/original_dosna.py
   # images
   libpng-dev

@@ -63,12 +63,19 @@ DOSNA_WRITES = {
     "t-blosc-crc": {"codecs": lambda t: [
         {"name": "transpose", "configuration": {"order": [1, 0, 2]}},
         _bytes("little"), _blosc("lz4", t.itemsize), CRC32C]},
-    # SHARDED CASES GO HERE once DosNa writes sharding_indexed (zarrita 0.7.5
-    # reads it, with ranged reads on its FileSystemStore), e.g.
-    #   "shard-zstd": {"shard_shape": (6, 4, 2), "compression": "zstd"},
-    #   "shard-crc": {"shard_shape": (6, 4, 3), "codecs": lambda t: [...]},
-    # (shards over the inner CHUNKS, with edge shards); codec_names() below
-    # already unwraps sharding_indexed.
+    # sharding_indexed over the inner CHUNKS (edge shards on every axis),
+    # read by zarrita with ranged reads of its FileSystemStore. zarrita 0.7.5
+    # ignores index_location (always reads a suffix), so these keep the index
+    # at the end; tests/python/test_zarr_sharding.py covers "start".
+    "shard-raw": {"shard_shape": (6, 4, 2)},
+    "shard-zstd": {"shard_shape": (6, 4, 2), "compression": "zstd"},
+    "shard-blosc": {"shard_shape": (3, 4, 4), "compression": "blosc-lz4"},
+    "shard-t-crc": {"shard_shape": (6, 2, 4), "codecs": lambda t: [{
+        "name": "sharding_indexed", "configuration": {
+            "chunk_shape": list(CHUNKS), "index_location": "end",
+            "codecs": [{"name": "transpose", "configuration": {"order": [2, 0, 1]}},
+                       _bytes("little"), ZSTD, CRC32C],
+            "index_codecs": [_bytes("little"), CRC32C]}}]},
 }
 
 # What zarrita 0.7.5 writes with: every codec it can encode. Its gzip, zlib and
@@ -186,7 +193,7 @@ def test_zarrita_reads_what_dosna_wrote(store):
         kw = s["how"]
         want = (codec_names(kw["codecs"](np.dtype(s["numpy"]))) if "codecs" in kw else
                 ["bytes"] + ([kw["compression"].split("-")[0]] if "compression" in kw else []))
-        if "shard_shape" in kw:
+        if "shard_shape" in kw and want[0] != "sharding_indexed":
             want = ["sharding_indexed"] + want
         meta = json.loads((root / s["name"] / "zarr.json").read_text())
         assert codec_names(meta["codecs"]) == want, s["name"]

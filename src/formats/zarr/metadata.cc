@@ -15,9 +15,14 @@ using nlohmann::json;
 struct Doc {
   const std::string& what;
   const char* file;
+  // A stored document that is wrong is an IoError; an argument given to
+  // create (the codecs option) an InvalidArgument.
+  bool user_input = false;
 
   [[noreturn]] void fail(const std::string& field, const std::string& why) const {
-    throw IoError("dataset " + quote(what) + ": " + file + ": field '" + field + "' " + why);
+    const std::string msg = "dataset " + quote(what) + ": " + file + ": field '" + field + "' " + why;
+    if (user_input) throw InvalidArgument(msg);
+    throw IoError(msg);
   }
   const json& need(const json& obj, const char* field) const {
     auto it = obj.find(field);
@@ -156,6 +161,39 @@ std::optional<ChunkIndex> ArrayMeta::parse_chunk_key(std::string_view key) const
   return out;
 }
 
+namespace {
+
+// The configuration of a sharding_indexed codec over shards of `shard_shape`:
+// sets m's shard shape, inner chunk, inner and index codecs, index location.
+void read_sharding(const json& codec, const Shape& shard_shape, const Doc& doc, ArrayMeta& m) {
+  const json& sc = doc.need(codec, "configuration");
+  if (!sc.is_object()) doc.fail("codecs[0].configuration", "is not an object");
+  m.shard_shape = shard_shape;
+  m.meta.chunk_size = doc.shape(doc.need(sc, "chunk_shape"), "sharding_indexed.chunk_shape", true);
+  if (m.meta.chunk_size.size() != shard_shape.size())
+    doc.fail("sharding_indexed.chunk_shape", "has a different number of axes than shape");
+  for (std::size_t a = 0; a < shard_shape.size(); ++a)
+    if (shard_shape[a] % m.meta.chunk_size[a] != 0)
+      doc.fail("sharding_indexed.chunk_shape", "does not divide the shard shape");
+  m.codecs = doc.need(sc, "codecs");
+  if (!m.codecs.is_array()) doc.fail("sharding_indexed.codecs", "is not a list");
+  m.index_codecs = doc.need(sc, "index_codecs");
+  if (!m.index_codecs.is_array()) doc.fail("sharding_indexed.index_codecs", "is not a list");
+  const std::string loc = sc.contains("index_location")
+                              ? doc.string(sc["index_location"], "sharding_indexed.index_location")
+                              : "end";
+  if (loc != "end" && loc != "start")
+    doc.fail("sharding_indexed.index_location", "is not \"start\" or \"end\"");
+  m.index_at_end = loc == "end";
+}
+
+bool is_sharding(const json& codecs) {
+  return codecs.is_array() && codecs.size() == 1 && codecs[0].is_object() &&
+         codecs[0].value("name", "") == "sharding_indexed";
+}
+
+}  // namespace
+
 ArrayMeta parse_v3(std::string_view text, const std::string& what) {
   const Doc doc{what, "zarr.json"};
   const json j = parse_json(text, doc);
@@ -205,26 +243,8 @@ ArrayMeta parse_v3(std::string_view text, const std::string& what) {
   }
   const json& codecs = doc.need(j, "codecs");
   if (!codecs.is_array() || codecs.empty()) doc.fail("codecs", "is not a non-empty list");
-  if (codecs.size() == 1 && codecs[0].is_object() && codecs[0].value("name", "") == "sharding_indexed") {
-    const json& sc = doc.need(codecs[0], "configuration");
-    if (!sc.is_object()) doc.fail("codecs[0].configuration", "is not an object");
-    m.shard_shape = grid_shape;
-    m.meta.chunk_size = doc.shape(doc.need(sc, "chunk_shape"), "sharding_indexed.chunk_shape", true);
-    if (m.meta.chunk_size.size() != grid_shape.size())
-      doc.fail("sharding_indexed.chunk_shape", "has a different number of axes than shape");
-    for (std::size_t a = 0; a < grid_shape.size(); ++a)
-      if (grid_shape[a] % m.meta.chunk_size[a] != 0)
-        doc.fail("sharding_indexed.chunk_shape", "does not divide the shard shape");
-    m.codecs = doc.need(sc, "codecs");
-    if (!m.codecs.is_array()) doc.fail("sharding_indexed.codecs", "is not a list");
-    m.index_codecs = doc.need(sc, "index_codecs");
-    if (!m.index_codecs.is_array()) doc.fail("sharding_indexed.index_codecs", "is not a list");
-    const std::string loc = sc.contains("index_location")
-                                ? doc.string(sc["index_location"], "sharding_indexed.index_location")
-                                : "end";
-    if (loc != "end" && loc != "start")
-      doc.fail("sharding_indexed.index_location", "is not \"start\" or \"end\"");
-    m.index_at_end = loc == "end";
+  if (is_sharding(codecs)) {
+    read_sharding(codecs[0], grid_shape, doc, m);
   } else {
     m.meta.chunk_size = grid_shape;
     m.codecs = codecs;
@@ -392,6 +412,16 @@ ArrayMeta make_array_meta(const DatasetMeta& meta, const StorageOptions& options
       for (std::size_t a = 0; a < meta.shape.size(); ++a)
         if (options.shard_shape[a] < 1 || options.shard_shape[a] % meta.chunk_size[a] != 0)
           bad("shard_shape must be a positive multiple of chunk_size on every axis");
+    }
+    if (is_sharding(m.codecs)) {
+      // An expert's full sharding_indexed codec: its chunk_shape is the inner
+      // chunk (= chunk_size), the shard grid comes from shard_shape.
+      if (options.shard_shape.empty()) bad("codecs with sharding_indexed needs shard_shape");
+      const json sharding = m.codecs[0];  // read_sharding replaces m.codecs
+      read_sharding(sharding, options.shard_shape, Doc{what, "codecs", true}, m);
+      if (m.meta.chunk_size != meta.chunk_size)
+        bad("sharding_indexed.chunk_shape differs from chunk_size (the inner chunk)");
+    } else if (!options.shard_shape.empty()) {
       m.shard_shape = options.shard_shape;
       m.index_codecs = json::array({bytes_codec(), {{"name", "crc32c"}}});
     }
