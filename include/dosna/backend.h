@@ -202,6 +202,21 @@ class Backend {
   virtual std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
                                              const DatasetMeta& meta) = 0;
 
+  // The dataset's user attributes as the text of a JSON object ("{}" when it
+  // has none; where each layout keeps them: docs/format.md "Attributes").
+  // Throws DatasetNotFound, IoError if the stored text is not a JSON object.
+  // The default (a store without attributes) throws NotSupported.
+  virtual std::string read_attributes(const std::string& dataset);
+  // Replaces the attributes by `json_object` (the text of a JSON object) in
+  // one atomic write. Throws DatasetNotFound; default NotSupported.
+  virtual void write_attributes(const std::string& dataset, const std::string& json_object);
+  // Rewrites the record of an existing dataset as `meta`, which differs from
+  // the stored record in shape only (Dataset::resize calls it after removing
+  // the chunks outside the new shape). A reader sees the old or the new
+  // record, never a mix. chunks() called afterwards gives the chunk store of
+  // the new shape. Throws DatasetNotFound; default NotSupported.
+  virtual void resize_dataset(const std::string& dataset, const DatasetMeta& meta);
+
   // The largest chunk, in bytes, the core lets a dataset of this store have:
   // Connection::create_dataset refuses larger chunks and get_dataset refuses
   // to open a stored record declaring them, before anything of that size is

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "dosna/array.h"
 #include "dosna/backend.h"
 #include "dosna/engine.h"
@@ -106,6 +108,26 @@ class Dataset {
   // Replaces every chunk by fn(chunk), in place. Chunks never written are
   // passed as the fill value.
   void apply(const ChunkFunction& fn);
+
+  // Changes the shape (same number of axes; chunk_size stays). Shrinking
+  // deletes the chunks wholly outside the new shape and sets the cut part of
+  // the edge chunks that stay to the fill value, so growing again reads the
+  // fill value there; growing rewrites only the record. Collective under
+  // mpi. Not concurrent with other operations on this dataset; other handles
+  // (other processes) see the new shape once they open the dataset again.
+  // A negative extent or another rank is an InvalidArgument (nothing changed).
+  void resize(const Shape& new_shape);
+  // Grows axis `axis` by values.shape[axis] and writes `values` there.
+  // `values` has dtype() and this dataset's extent on every other axis
+  // (InvalidArgument otherwise, before anything changes). Collective under mpi.
+  void append(ArrayView values, std::size_t axis = 0);
+
+  // The user attributes, a JSON object read from the store on each call
+  // ({} when none; where they live: docs/format.md "Attributes").
+  nlohmann::json attributes() const;
+  // Replaces the attributes by `attributes` (a JSON object, InvalidArgument
+  // otherwise) in one write; the last writer wins. Collective under mpi.
+  void set_attributes(const nlohmann::json& attributes);
 
   // Chunk level. Indices are positions in chunk_grid(); out of range throws
   // IndexOutOfRange.

@@ -33,6 +33,7 @@ from .connection import Connection, connection  # noqa: F401
 from .connection import open_uri as open  # noqa: F401,A001
 from .engines import get_engine, use_engine  # noqa: F401
 from . import _original_attributes  # noqa: F401,E402
+from . import attributes as _attributes  # noqa: F401,E402
 from . import pickling as _pickling
 
 _pickling.install()

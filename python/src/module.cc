@@ -920,6 +920,46 @@ PYBIND11_MODULE(_dosna, m) {
              py::gil_scoped_release nogil;
              d.ds.clear();
            })
+      .def("resize",
+           [](PyDataset& d, py::object shape) {
+             Shape s = shape_from_python(shape, "shape");
+             py::gil_scoped_release nogil;
+             d.ds.resize(s);
+           },
+           py::arg("shape"),
+           "Changes the shape (same number of axes). Shrinking deletes the chunks "
+           "outside the new shape and sets the cut part of edge chunks to the fill "
+           "value; collective under mpi.")
+      .def("append",
+           [](PyDataset& d, py::object data, std::size_t axis) {
+             py::object arr = as_array(data, d.descr);
+             auto* a = reinterpret_cast<PyArrayObject*>(arr.ptr());
+             Shape s = array_shape(a);
+             dosna::ArrayView view{d.dtype, s, reinterpret_cast<const std::byte*>(PyArray_DATA(a)),
+                                   std::vector<std::int64_t>(PyArray_STRIDES(a),
+                                                             PyArray_STRIDES(a) + PyArray_NDIM(a))};
+             py::gil_scoped_release nogil;
+             d.ds.append(view, axis);
+           },
+           py::arg("data"), py::arg("axis") = 0,
+           "Grows `axis` by data.shape[axis] and writes `data` there.")
+      .def("_attributes_json",
+           [](const PyDataset& d) {
+             std::string text;
+             {
+               py::gil_scoped_release nogil;
+               text = d.ds.attributes().dump();
+             }
+             return text;
+           })
+      .def("_set_attributes_json",
+           [](PyDataset& d, const std::string& text) {
+             nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+             if (j.is_discarded())
+               raise_value_error("dataset '" + d.ds.name() + "': attributes are not valid JSON");
+             py::gil_scoped_release nogil;
+             d.ds.set_attributes(j);
+           })
       .def("delete",
            [](PyDataset& d) {
              py::gil_scoped_release nogil;

@@ -813,6 +813,104 @@ void Dataset::clear() {
   st.engine->run_distributed(blocks.size(), [&](std::size_t i) { st.store->remove_many(*blocks[i]); });
 }
 
+namespace {
+
+// Before a shrink to `next`: removes the chunks wholly outside its shape and
+// sets the part of the remaining edge chunks outside it to the fill value.
+void drop_outside(const DatasetState& st, const DatasetMeta& next) {
+  const std::size_t n = next.shape.size();
+  bool shrinks = false;
+  for (std::size_t d = 0; d < n; ++d) shrinks |= next.shape[d] < st.meta.shape[d];
+  if (!shrinks) return;
+  std::vector<ChunkIndex> gone, cut;
+  for (auto& c : st.store->list()) {
+    bool outside = false, edge = false;
+    for (std::size_t d = 0; d < n; ++d) {
+      const std::int64_t lo = c[d] * next.chunk_size[d];
+      outside |= lo >= next.shape[d];
+      edge |= next.shape[d] < st.meta.shape[d] && lo + next.chunk_size[d] > next.shape[d];
+    }
+    if (outside) gone.push_back(std::move(c));
+    else if (edge) cut.push_back(std::move(c));
+  }
+  st.store->remove_many(gone);
+  for (const auto& index : cut) {
+    const ChunkBox keep = chunk_box(next, index);
+    std::lock_guard lock(chunk_lock(st.lock_key, index));
+    st.store->update(index, [&](const ChunkData& current) -> ChunkData {
+      check_payload(st, index, current);
+      auto buf = new_chunk_buffer(st, true);
+      if (current)
+        copy_strided(current->data(), st.chunk_strides.data(), buf->data(), st.chunk_strides.data(),
+                     keep.count.data(), keep.count.size(), st.meta.dtype.itemsize());
+      return buf;
+    });
+  }
+}
+
+}  // namespace
+
+void Dataset::resize(const Shape& new_shape) {
+  const auto& st = *state_;
+  st.check_connected();
+  if (new_shape.size() != st.meta.shape.size())
+    throw InvalidArgument(st.describe() + ": resize to " + shape_to_string(new_shape) + ": " +
+                          std::to_string(new_shape.size()) + " axes, the dataset has " +
+                          std::to_string(st.meta.shape.size()));
+  DatasetMeta next = st.meta;
+  next.shape = new_shape;
+  next.validate(st.name);
+  st.engine->run_on_root([&] {
+    drop_outside(st, next);
+    st.backend->resize_dataset(st.name, next);
+  });
+  DatasetState fresh(st.name, std::move(next), st.backend, st.engine);
+  *state_ = std::move(fresh);
+}
+
+void Dataset::append(ArrayView values, std::size_t axis) {
+  const auto& st = *state_;
+  const std::size_t n = st.meta.shape.size();
+  if (axis >= n)
+    throw InvalidArgument(st.describe() + ": append along axis " + std::to_string(axis) +
+                          " of a dataset with " + std::to_string(n) + " axes");
+  if (values.dtype != st.meta.dtype)
+    throw InvalidArgument(st.describe() + ": append of " + values.dtype.str() + " values to a " +
+                          st.meta.dtype.str() + " dataset");
+  bool fits = values.shape.size() == n;
+  for (std::size_t d = 0; fits && d < n; ++d) fits = d == axis || values.shape[d] == st.meta.shape[d];
+  if (!fits)
+    throw InvalidArgument(st.describe() + ": append of shape " + shape_to_string(values.shape) +
+                          " along axis " + std::to_string(axis) + " to shape " +
+                          shape_to_string(st.meta.shape) + ": the other axes must match");
+  Shape grown = st.meta.shape;
+  const std::int64_t at = grown[axis];
+  grown[axis] += values.shape[axis];
+  resize(grown);
+  std::vector<IndexItem> items(n, all);
+  items[axis] = slice(at, grown[axis]);
+  write(Selection(std::move(items)), values);
+}
+
+nlohmann::json Dataset::attributes() const {
+  const auto& st = *state_;
+  st.check_connected();
+  nlohmann::json j = nlohmann::json::parse(st.backend->read_attributes(st.name), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw IoError(st.describe() + ": its stored attributes are not a JSON object");
+  return j;
+}
+
+void Dataset::set_attributes(const nlohmann::json& attributes) {
+  const auto& st = *state_;
+  st.check_connected();
+  if (!attributes.is_object())
+    throw InvalidArgument(st.describe() + ": attributes must be a JSON object, not " +
+                          std::string(attributes.type_name()));
+  const std::string text = attributes.dump();
+  st.engine->run_on_root([&] { st.backend->write_attributes(st.name, text); });
+}
+
 void Dataset::remove() {
   const auto& st = *state_;
   // A delete that fails half-way leaves the record with some chunks gone:

@@ -235,6 +235,18 @@ void Backend::create_dataset(const std::string& dataset, const DatasetMeta& meta
 }
 
 std::string Backend::dataset_format(const std::string&) { return "dosna"; }
+
+std::string Backend::read_attributes(const std::string& dataset) {
+  throw NotSupported(std::string(kind()) + " store " + quote(name()) + ": dataset " + quote(dataset) +
+                     ": this store keeps no attributes");
+}
+void Backend::write_attributes(const std::string& dataset, const std::string&) {
+  read_attributes(dataset);
+}
+void Backend::resize_dataset(const std::string& dataset, const DatasetMeta&) {
+  throw NotSupported(std::string(kind()) + " store " + quote(name()) + ": dataset " + quote(dataset) +
+                     ": this store cannot resize a dataset");
+}
 std::string Backend::dataset_location(const std::string&) { return ""; }
 
 }  // namespace dosna

@@ -25,6 +25,11 @@ inline constexpr const char* kFillvalue = "fillvalue";
 inline constexpr const char* kChunkGrid = "chunk_grid";
 inline constexpr const char* kChunkSize = "chunk_size";
 
+// Where the dosna layouts keep a dataset's user attributes (JSON text):
+// the ceph xattr and the s3 object key (docs/format.md "Attributes").
+inline constexpr const char* kAttributesXattr = "dosna_attributes";
+inline constexpr const char* kAttributesObject = "dosna_attributes.json";
+
 // {"shape": "...", "dtype": "<f4", "fillvalue": "0", "chunk_grid": "...",
 //  "chunk_size": "..."}
 std::map<std::string, std::string> encode(const DatasetMeta& meta);

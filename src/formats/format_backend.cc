@@ -142,6 +142,22 @@ class FormatBackend : public Backend {
     return array->zarr_format == 3 ? "zarr3" : "zarr2";
   }
 
+  std::string read_attributes(const std::string& dataset) override {
+    if (native_ && native_->read_dataset(dataset)) return native_->read_attributes(dataset);
+    auto array = zarr::read_array(*kv(), dataset);
+    if (!array) throw DatasetNotFound("dataset " + quote(dataset) + " not found in " + describe());
+    return array->attributes.dump();
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    if (native_ && native_->read_dataset(dataset)) return native_->write_attributes(dataset, json_object);
+    const nlohmann::json attributes = nlohmann::json::parse(json_object);
+    zarr::update_array(*kv(), dataset, [&](zarr::ArrayMeta& m) { m.attributes = attributes; });
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    if (native_ && native_->read_dataset(dataset)) return native_->resize_dataset(dataset, meta);
+    zarr::update_array(*kv(), dataset, [&](zarr::ArrayMeta& m) { m.meta.shape = meta.shape; });
+  }
+
   std::string dataset_location(const std::string& dataset) override {
     if (dataset_format(dataset) == "dosna") return "";
     return kv()->location(dataset + "/");

@@ -320,6 +320,32 @@ TEST_F(MpiData, DeleteRemovesTheDatasetForEveryRank) {
   EXPECT_THROW(con_->get_dataset(name_), DatasetNotFound);
 }
 
+// resize, append and set_attributes are collective: every rank calls them,
+// the record changes once, and every rank sees the result when they return.
+TEST_F(MpiData, ResizeAppendAndAttributesAreCollective) {
+  // The first 9 rows of data_ (C order: a prefix of its values).
+  const auto values = data_.values<T>();
+  const NdArray kept = NdArray::from_vector(
+      std::vector<T>(values.begin(), values.begin() + 9 * 9 * 5), {9, 9, 5});
+  ds_->load(data_.view());
+  ds_->resize({9, 9, 5});
+  EXPECT_EQ(ds_->shape(), (Shape{9, 9, 5}));
+  EXPECT_EQ(con_->get_dataset(name_).shape(), (Shape{9, 9, 5}));
+  expect_equal(ds_->read(), kept, "shrunk");
+
+  NdArray extra = pattern({4, 9, 5}, 500);
+  ds_->append(extra.view(), 0);
+  EXPECT_EQ(ds_->shape(), (Shape{13, 9, 5}));
+  Dataset reopened = con_->get_dataset(name_);
+  expect_equal(reopened.read(Selection{slice(9, 13), all, all}), extra, "appended");
+  expect_equal(reopened.read(Selection{slice(0, 9), all, all}), kept, "kept");
+
+  ds_->set_attributes({{"units", "mm"}, {"ranks", world_size()}});
+  const nlohmann::json want = {{"units", "mm"}, {"ranks", world_size()}};
+  EXPECT_EQ(con_->get_dataset(name_).attributes(), want);
+  EXPECT_EQ(sum_over_ranks(con_->get_dataset(name_).attributes() == want ? 1 : 0), world_size());
+}
+
 // Each rank writes its own block of whole chunks at the same time, then every
 // rank reads back the whole dataset.
 TEST_F(MpiData, RanksWriteDisjointChunkAlignedSlicesAtOnce) {

@@ -47,6 +47,15 @@ class FaultyBackend : public Backend {
   }
   void delete_dataset(const std::string& dataset) override;
   std::vector<std::string> list_datasets() override { return inner_->list_datasets(); }
+  std::string read_attributes(const std::string& dataset) override {
+    return inner_->read_attributes(dataset);
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    inner_->write_attributes(dataset, json_object);
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    inner_->resize_dataset(dataset, meta);
+  }
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta& meta) override;
 
   struct Shared;

@@ -268,6 +268,72 @@ TEST_P(Behaviour, ClearAndRemove) {
   EXPECT_THROW(conn().get_dataset(name), DatasetNotFound);
 }
 
+TEST_P(Behaviour, ResizeShrinksAndGrowsAgainWithTheFillValue) {
+  const std::string name = fresh("resize");
+  Dataset ds = conn().create_dataset(name, {10, 9}, DType::of<std::int32_t>(), {4, 4}, 7);
+  const NdArray data = iota<std::int32_t>({10, 9}, 1);
+  ds.load(data.view());
+  ds.resize({6, 5});
+  EXPECT_EQ(ds.shape(), (Shape{6, 5}));
+  EXPECT_EQ(ds.chunk_grid(), (Shape{2, 2}));
+  EXPECT_EQ(ds.stored_chunks(), 4);  // chunks wholly outside are gone
+  Dataset again = conn().get_dataset(name);
+  EXPECT_EQ(again.shape(), (Shape{6, 5}));
+  for (std::int64_t i = 0; i < 6; ++i)
+    for (std::int64_t j = 0; j < 5; ++j)
+      EXPECT_EQ(again.read({i, j}).values<std::int32_t>()[0], 1 + i * 9 + j) << i << "," << j;
+  again.resize({10, 11});
+  EXPECT_EQ(conn().get_dataset(name).shape(), (Shape{10, 11}));
+  const NdArray grown = conn().get_dataset(name).read();
+  for (std::int64_t i = 0; i < 10; ++i)
+    for (std::int64_t j = 0; j < 11; ++j)
+      EXPECT_EQ(grown.at<std::int32_t>({i, j}), i < 6 && j < 5 ? 1 + i * 9 + j : 7) << i << "," << j;
+  again.write({9, 10}, Scalar(-1));
+  EXPECT_EQ(conn().get_dataset(name).read({9, 10}).values<std::int32_t>()[0], -1);
+  EXPECT_REJECTED(again.resize({3}), InvalidArgument);
+  EXPECT_REJECTED(again.resize({-1, 3}), InvalidArgument);
+  again.resize({0, 11});
+  EXPECT_EQ(again.stored_chunks(), 0);
+  EXPECT_EQ(conn().get_dataset(name).shape(), (Shape{0, 11}));
+}
+
+TEST_P(Behaviour, AppendGrowsAnAxisAndWritesThere) {
+  const std::string name = fresh("append");
+  Dataset ds = conn().create_dataset(name, iota<std::int16_t>({2, 3}).view(), {2, 2}, 0);
+  ds.append(iota<std::int16_t>({3, 3}, 100).view(), 0);
+  EXPECT_EQ(ds.shape(), (Shape{5, 3}));
+  ds.append(iota<std::int16_t>({5, 1}, -9).view(), 1);
+  const NdArray all = conn().get_dataset(name).read();
+  ASSERT_EQ(all.shape(), (Shape{5, 4}));
+  for (std::int64_t i = 0; i < 5; ++i)
+    for (std::int64_t j = 0; j < 4; ++j) {
+      const std::int64_t want = j == 3 ? -9 + i : i < 2 ? i * 3 + j : 100 + (i - 2) * 3 + j;
+      EXPECT_EQ(all.at<std::int16_t>({i, j}), want) << i << "," << j;
+    }
+  EXPECT_REJECTED(ds.append(iota<std::int16_t>({1, 3}).view(), 0), InvalidArgument);  // 3 != 4 columns
+  EXPECT_REJECTED(ds.append(iota<std::int32_t>({1, 4}).view(), 0), InvalidArgument);  // dtype
+  EXPECT_REJECTED(ds.append(iota<std::int16_t>({1, 4}).view(), 2), InvalidArgument);  // axis
+}
+
+TEST_P(Behaviour, AttributesTravelWithTheDataset) {
+  const std::string name = fresh("attrs");
+  Dataset ds = conn().create_dataset(name, {4, 4}, DType::of<float>(), {2, 2}, 0);
+  EXPECT_EQ(ds.attributes(), nlohmann::json::object());
+  const nlohmann::json attrs = {{"units", "nm"}, {"spacing", {1.5, 1.5, 2.0}}, {"n", 3},
+                                {"ok", true}, {"nested", {{"a", nullptr}, {"b", "\u00e9\"q"}}}};
+  ds.set_attributes(attrs);
+  EXPECT_EQ(conn().get_dataset(name).attributes(), attrs);
+  EXPECT_REJECTED(ds.set_attributes(nlohmann::json::array({1, 2})), InvalidArgument);
+  EXPECT_EQ(ds.attributes(), attrs);
+  ds.set_attributes({{"units", "um"}});
+  EXPECT_EQ(conn().get_dataset(name).attributes(), (nlohmann::json{{"units", "um"}}));
+  ds.resize({6, 6});  // a resize keeps them
+  EXPECT_EQ(conn().get_dataset(name).attributes(), (nlohmann::json{{"units", "um"}}));
+  ds.remove();
+  Dataset anew = conn().create_dataset(name, {4, 4}, DType::of<float>(), {2, 2}, 0);
+  EXPECT_EQ(anew.attributes(), nlohmann::json::object());  // deleted with the dataset
+}
+
 TEST_P(Behaviour, Clone) {
   Dataset ds = conn().create_dataset(fresh("orig"), {5, 9}, DType::of<std::uint16_t>(), {2, 4}, 42);
   ds.write({slice(0, 2)}, iota<std::uint16_t>({2, 9}));

@@ -358,11 +358,48 @@ class CephBackend final : public Backend {
     return std::make_shared<CephChunkStore>(cluster_, dataset, meta);
   }
 
+  std::string read_attributes(const std::string& dataset) override {
+    auto fields = existing_record(dataset);
+    auto it = fields.find(codec::kAttributesXattr);
+    return it == fields.end() ? "{}" : it->second;
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    existing_record(dataset);
+    set_xattrs(dataset, {{codec::kAttributesXattr, json_object}});
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    existing_record(dataset);
+    set_xattrs(dataset, codec::encode(meta));
+  }
+
  private:
   // Chunk objects are "<dataset>/<i>.<j>", so a dataset name holds no '/':
   // the core's rule (names.h), checked here too since the backend is usable
   // on its own.
   void check_name(const std::string& dataset) const { check_dataset_name(dataset, "ceph backend"); }
+
+  std::map<std::string, std::string> existing_record(const std::string& dataset) {
+    check_name(dataset);
+    auto fields = read_record(dataset);
+    if (!fields)
+      throw DatasetNotFound("ceph backend: dataset '" + dataset + "' does not exist in pool '" +
+                            pool_ + "'");
+    return *fields;
+  }
+  // Sets the xattrs of the dataset object in one atomic write operation.
+  void set_xattrs(const std::string& dataset, const std::map<std::string, std::string>& xattrs) {
+    Session s(*cluster_);
+    rados_write_op_t op = rados_create_write_op();
+    rados_write_op_assert_exists(op);
+    for (const auto& [key, value] : xattrs)
+      rados_write_op_setxattr(op, key.c_str(), value.data(), value.size());
+    int rc = rados_write_op_operate(op, s.io(), dataset.c_str(), nullptr, LIBRADOS_OPERATION_NOFLAG);
+    rados_release_write_op(op);
+    if (rc == -ENOENT)
+      throw DatasetNotFound("ceph backend: dataset '" + dataset + "' does not exist in pool '" +
+                            pool_ + "'");
+    if (rc < 0) throw_rados(rc, "cannot update dataset '" + dataset + "' in pool '" + pool_ + "'");
+  }
 
   std::string pool_;
   CephOptions options_;

@@ -36,6 +36,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kMetadataFile = "dataset.h5";
+// The dataset's user attributes, JSON (docs/format.md "Attributes").
+constexpr const char* kAttributesFile = "dosna_attributes.json";
 // Per-dataset lock file for update(); not a chunk (list() ignores it).
 constexpr const char* kLockFile = ".dosna-chunks.lock";
 // A dataset directory being deleted is first renamed to this hidden prefix,
@@ -463,21 +465,37 @@ class Hdf5Backend final : public Backend {
                         std::to_string(hdf5::kMaxRecordBytes) + ")",
                     EFBIG);
     }
-    std::vector<std::byte> image(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < image.size()) {
-      const ssize_t n = ::pread(fd.get(), image.data() + got, image.size() - got,
-                                static_cast<off_t>(got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) hdf5::throw_errno(context, errno);
-      if (n == 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    image.resize(got);
+    const std::vector<std::byte> image = read_whole(fd.get(), st, context);
     DatasetMeta meta = hdf5::parse_metadata_image(image, dataset, record);
     std::lock_guard<std::mutex> guard(mutex_);
     records_[dataset] = Record{meta, st.st_dev, st.st_ino, st.st_size, st.st_mtim};
     return meta;
+  }
+
+  std::string read_attributes(const std::string& dataset) override {
+    const std::string dir = existing_dir(dataset);
+    const std::string context = "hdf5 backend: dataset " + quote(dataset) + ": cannot read " + dir +
+                                "/" + kAttributesFile;
+    hdf5::Fd dir_fd = hdf5::open_directory_at(AT_FDCWD, dir, context);
+    if (!dir_fd.valid()) return "{}";
+    struct stat st;
+    hdf5::Fd fd = hdf5::open_regular_at(dir_fd.get(), kAttributesFile, context, st);
+    if (!fd.valid()) return "{}";
+    if (static_cast<std::uint64_t>(st.st_size) > hdf5::kMaxRecordBytes)
+      throw IoError(context + ": the file has " + std::to_string(st.st_size) +
+                        " bytes, more than attributes may (" + std::to_string(hdf5::kMaxRecordBytes) + ")",
+                    EFBIG);
+    const std::vector<std::byte> bytes = read_whole(fd.get(), st, context);
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    const auto* p = reinterpret_cast<const std::byte*>(json_object.data());
+    replace_file(dataset, kAttributesFile, std::vector<std::byte>(p, p + json_object.size()));
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    replace_file(dataset, kMetadataFile, hdf5::metadata_image(meta, dataset));
+    std::lock_guard<std::mutex> guard(mutex_);
+    records_.erase(dataset);
   }
 
   // Renames the directory (or a link in its place: only the link goes) to a
@@ -598,6 +616,44 @@ class Hdf5Backend final : public Backend {
       if (!entry.starts_with(temp_prefix) || !entry.ends_with(".tmp")) throw foreign();
     });
     return true;
+  }
+
+  // The bytes of the open file `fd` (of st.st_size bytes, fewer if it shrank).
+  static std::vector<std::byte> read_whole(int fd, const struct stat& st, const std::string& context) {
+    std::vector<std::byte> bytes(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+      const ssize_t n = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) hdf5::throw_errno(context, errno);
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    return bytes;
+  }
+
+  std::string existing_dir(const std::string& dataset) {
+    if (!read_dataset(dataset))
+      throw DatasetNotFound("hdf5 backend: dataset " + quote(dataset) + " does not exist in " +
+                            shared_->root);
+    return dataset_dir(dataset);
+  }
+
+  // Replaces `file` of the dataset's directory: a temporary file renamed
+  // over it, so a reader sees the old or the new one whole.
+  void replace_file(const std::string& dataset, const char* file, const std::vector<std::byte>& bytes) {
+    const std::string dir = existing_dir(dataset);
+    const std::string who = "dataset " + quote(dataset);
+    const std::string temp = dir + "/." + file + "." + unique_suffix() + ".tmp";
+    if (!write_new_file(temp, bytes, who))
+      throw DatasetNotFound("hdf5 backend: " + who + ": its directory " + dir + " vanished");
+    if (::rename(temp.c_str(), (dir + "/" + file).c_str()) != 0) {
+      const int err = errno;
+      ::unlink(temp.c_str());
+      throw_errno(who + ": cannot replace " + dir + "/" + file, err);
+    }
+    if (shared_->durable) fsync_path(dir, O_RDONLY | O_DIRECTORY);
   }
 
   // Writes `bytes` as the new file `path` (never through a link). False if

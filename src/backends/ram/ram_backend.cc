@@ -53,6 +53,22 @@ class RamChunkStore final : public ChunkStore {
     std::unique_lock lock(mu_);
     chunks_.clear();
   }
+  // Re-keys the chunks for a resized dataset's grid, dropping those outside.
+  void regrid(const Shape& grid) {
+    std::unique_lock lock(mu_);
+    std::unordered_map<std::int64_t, ChunkData> kept;
+    for (auto& [k, v] : chunks_) {
+      const ChunkIndex idx = unflat(k);
+      bool inside = true;
+      for (std::size_t d = 0; d < grid.size(); ++d) inside = inside && idx[d] < grid[d];
+      if (!inside) continue;
+      std::int64_t f = 0;
+      for (std::size_t d = 0; d < grid.size(); ++d) f = f * grid[d] + idx[d];
+      kept.emplace(f, std::move(v));
+    }
+    chunks_ = std::move(kept);
+    grid_ = grid;
+  }
 
  private:
   std::int64_t flat(const ChunkIndex& index) const {
@@ -77,6 +93,7 @@ class RamChunkStore final : public ChunkStore {
 struct RamDataset {
   DatasetMeta meta;
   std::shared_ptr<RamChunkStore> chunks;
+  std::string attributes = "{}";
 };
 
 // One named in-memory store, shared by every connection of that name.
@@ -130,11 +147,8 @@ class RamBackend final : public Backend {
   void delete_dataset(const std::string& dataset) override {
     auto s = store();
     std::lock_guard lock(s->mu);
-    auto it = s->datasets.find(dataset);
-    if (it == s->datasets.end())
-      throw DatasetNotFound("dataset '" + dataset + "' not found in ram store '" + name_ + "'");
-    it->second.chunks->clear();
-    s->datasets.erase(it);
+    find(*s, dataset).chunks->clear();
+    s->datasets.erase(dataset);
   }
   std::vector<std::string> list_datasets() override {
     auto s = store();
@@ -146,13 +160,33 @@ class RamBackend final : public Backend {
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta&) override {
     auto s = store();
     std::lock_guard lock(s->mu);
-    auto it = s->datasets.find(dataset);
-    if (it == s->datasets.end())
-      throw DatasetNotFound("dataset '" + dataset + "' not found in ram store '" + name_ + "'");
-    return it->second.chunks;
+    return find(*s, dataset).chunks;
+  }
+  std::string read_attributes(const std::string& dataset) override {
+    auto s = store();
+    std::lock_guard lock(s->mu);
+    return find(*s, dataset).attributes;
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    auto s = store();
+    std::lock_guard lock(s->mu);
+    find(*s, dataset).attributes = json_object;
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    auto s = store();
+    std::lock_guard lock(s->mu);
+    RamDataset& d = find(*s, dataset);
+    d.chunks->regrid(meta.chunk_grid());
+    d.meta = meta;
   }
 
  private:
+  RamDataset& find(RamStore& s, const std::string& dataset) const {
+    auto it = s.datasets.find(dataset);
+    if (it == s.datasets.end())
+      throw DatasetNotFound("dataset '" + dataset + "' not found in ram store '" + name_ + "'");
+    return it->second;
+  }
   std::shared_ptr<RamStore> store() const {
     std::lock_guard lock(mu_);
     if (!store_) throw ConnectionError("ram store '" + name_ + "' is not connected");

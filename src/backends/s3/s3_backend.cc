@@ -8,8 +8,8 @@
 //
 // A bucket may hold objects that are not DosNa's (another tool's, a stray
 // `notes.txt` or `9.9.9`): only the layout's keys -- `dataset_root` and the
-// canonical "i.j.k" of an index inside the chunk grid -- are counted, read or
-// deleted.
+// canonical "i.j.k" of an index inside the chunk grid, and the attributes
+// object `dosna_attributes.json` -- are counted, read or deleted.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -396,21 +396,7 @@ class S3Backend final : public Backend {
                           std::to_string(stale.size()) + " object(s) named like chunks (" +
                           some_of(stale) + "); remove them or pick another name");
     }
-    HttpRequest root{.method = "PUT",
-                     .path = object_path(bucket, kRootKey),
-                     .headers = {"Content-Type: binary/octet-stream"},
-                     .body_text = std::string(codec::kSignature)};
-    for (const auto& [field, value] : codec::encode(meta)) {
-      for (char c : value) {
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
-          throw InvalidArgument(state_->where() + ": " + what + "metadata field " + field +
-                                " is not printable ASCII");
-        }
-      }
-      root.headers.push_back(kMetaPrefix + meta_header_name(field) + ": " + value);
-    }
-    r = transport->run(std::move(root));
-    if (!r.ok()) state_->fail(r, what + "PUT dataset_root");
+    put_root(bucket, meta, what);
   }
 
   std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
@@ -465,7 +451,7 @@ class S3Backend final : public Backend {
       for (const auto& key : S3ChunkStore::list_keys(*state_, bucket, dataset)) {
         if (key == kRootKey) {
           has_root = true;
-        } else if (layout_index(key, grid)) {
+        } else if (key == codec::kAttributesObject || layout_index(key, grid)) {
           deletes.push_back(HttpRequest{.method = "DELETE", .path = object_path(bucket, key)});
         } else {
           foreign.push_back(key);
@@ -526,7 +512,54 @@ class S3Backend final : public Backend {
     return std::make_shared<S3ChunkStore>(state_, dataset, meta);
   }
 
+  std::string read_attributes(const std::string& dataset) override {
+    const std::string bucket = existing_bucket(dataset);
+    HttpResponse r = state_->live()->run(
+        HttpRequest{.method = "GET", .path = object_path(bucket, codec::kAttributesObject)});
+    if (r.status == 404) return "{}";
+    if (!r.ok()) state_->fail(r, "dataset '" + dataset + "': GET " + codec::kAttributesObject);
+    return r.text;
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    const std::string bucket = existing_bucket(dataset);
+    HttpResponse r = state_->live()->run(HttpRequest{.method = "PUT",
+                                                     .path = object_path(bucket, codec::kAttributesObject),
+                                                     .headers = {"Content-Type: application/json"},
+                                                     .body_text = json_object});
+    if (!r.ok()) state_->fail(r, "dataset '" + dataset + "': PUT " + codec::kAttributesObject);
+  }
+  // One PUT of dataset_root with the new metadata headers: atomic.
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    const std::string bucket = existing_bucket(dataset);
+    put_root(bucket, meta, "dataset '" + dataset + "' (bucket '" + bucket + "'): ");
+  }
+
  private:
+  std::string existing_bucket(const std::string& dataset) {
+    if (!read_dataset(dataset))
+      throw DatasetNotFound(state_->where() + ": dataset '" + dataset + "' does not exist");
+    return bucket_of(dataset);
+  }
+
+  // PUT of dataset_root: the signature and `meta` as x-amz-meta-* headers.
+  void put_root(const std::string& bucket, const DatasetMeta& meta, const std::string& what) {
+    HttpRequest root{.method = "PUT",
+                     .path = object_path(bucket, kRootKey),
+                     .headers = {"Content-Type: binary/octet-stream"},
+                     .body_text = std::string(codec::kSignature)};
+    for (const auto& [field, value] : codec::encode(meta)) {
+      for (char c : value) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+          throw InvalidArgument(state_->where() + ": " + what + "metadata field " + field +
+                                " is not printable ASCII");
+        }
+      }
+      root.headers.push_back(kMetaPrefix + meta_header_name(field) + ": " + value);
+    }
+    HttpResponse r = state_->live()->run(std::move(root));
+    if (!r.ok()) state_->fail(r, what + "PUT dataset_root");
+  }
+
   // Whether a reply to get_root() holds the signature.
   static bool is_signature(const HttpResponse& r) {
     if (!r.ok() || r.overflow) return false;

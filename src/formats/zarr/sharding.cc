@@ -97,7 +97,7 @@ class ShardedChunkStore : public ChunkStore {
     std::vector<std::shared_ptr<ShardIndex>> whole_index;
     for (auto& [shard, changes] : by_shard) {
       if (changes.size() != stored_in_grid(shard)) {
-        modify_shard(shard, [&](const ShardIndex&, const ChunkData&) { return changes; });
+        modify_shard(shard, [&changes = changes](const ShardIndex&, const ChunkData&) { return changes; });
         continue;
       }
       auto index = std::make_shared<ShardIndex>();
@@ -135,7 +135,7 @@ class ShardedChunkStore : public ChunkStore {
       by_shard[std::move(s.shard)][s.inner] = nullptr;
     }
     for (const auto& [shard, changes] : by_shard)
-      modify_shard(shard, [&](const ShardIndex&, const ChunkData&) { return changes; });
+      modify_shard(shard, [&changes = changes](const ShardIndex&, const ChunkData&) { return changes; });
   }
 
   std::vector<ChunkIndex> list() override {

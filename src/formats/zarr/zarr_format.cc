@@ -118,6 +118,35 @@ void create_array(KvStore& kv, const std::string& dataset, const ArrayMeta& meta
   if (!v3 && !meta.attributes.empty()) kv.put(dataset + "/.zattrs", text_buffer(print_v2_attrs(meta)));
 }
 
+void update_array(KvStore& kv, const std::string& dataset,
+                  const std::function<void(ArrayMeta&)>& change) {
+  for (;;) {
+    ReadResult doc = kv.get(dataset + "/zarr.json");
+    const bool v3 = doc.value != nullptr;
+    if (!v3) doc = kv.get(dataset + "/.zarray");
+    if (!doc.value)
+      throw DatasetNotFound("dataset " + quote(dataset) + " not found in " + kv.describe());
+    ArrayMeta meta;
+    if (v3) {
+      meta = parse_v3(as_text(doc.value), dataset);
+    } else {
+      auto attrs = kv.get(dataset + "/.zattrs").value;
+      meta = parse_v2(as_text(doc.value), attrs ? as_text(attrs) : "", dataset);
+    }
+    const nlohmann::json attributes_before = meta.attributes;
+    change(meta);
+    const std::string key = dataset + (v3 ? "/zarr.json" : "/.zarray");
+    if (!kv.put(key, text_buffer(v3 ? print_v3(meta) : print_v2(meta)),
+                PutCondition::if_equal(doc.generation)))
+      continue;  // changed since it was read
+    if (!v3 && meta.attributes != attributes_before) {
+      if (meta.attributes.empty()) kv.erase(dataset + "/.zattrs");
+      else kv.put(dataset + "/.zattrs", text_buffer(print_v2_attrs(meta)));
+    }
+    return;
+  }
+}
+
 std::shared_ptr<ChunkStore> array_chunks(KvSource kv, const std::string& dataset,
                                          const ArrayMeta& meta) {
   if (!meta.shard_shape.empty()) return sharded_chunks(std::move(kv), dataset, meta);

@@ -25,6 +25,13 @@ std::optional<ArrayMeta> read_array(KvStore& kv, const std::string& dataset);
 // Throws AlreadyExists if the key is taken (nothing written).
 void create_array(KvStore& kv, const std::string& dataset, const ArrayMeta& meta);
 
+// Rewrites the metadata of the existing array `dataset` with `change`
+// applied (its shape or attributes): a read-modify-write of zarr.json (v2:
+// .zarray, and .zattrs when the attributes change) put only if the document
+// is still the one read, retried otherwise. Throws DatasetNotFound.
+void update_array(KvStore& kv, const std::string& dataset,
+                  const std::function<void(ArrayMeta&)>& change);
+
 // The chunks of array `dataset`: the core's chunk is the zarr chunk (the
 // inner chunk when sharded).
 std::shared_ptr<ChunkStore> array_chunks(KvSource kv, const std::string& dataset,
