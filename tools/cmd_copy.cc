@@ -13,6 +13,7 @@
 #include "chunk_boxes.h"
 #include "commands.h"
 #include "context.h"
+#include "dosna/copy.h"
 #include "dosna/errors.h"
 #include "file_errors.h"
 #include "incomplete.h"
@@ -40,15 +41,6 @@ bool is_h5(const std::string& ext) { return ext == ".h5" || ext == ".hdf5" || ex
   throw NotBuilt("file '" + path + "': HDF5 files need the hdf5 part, which this dosna lacks");
 }
 #endif
-
-// Chunks per batch when chunks travel in batches: about 2 MiB per batch, so
-// small chunks keep many requests in flight and big ones give many batches
-// (workers drift apart and one reads while another writes; measured on
-// hdf5 -> ceph with 1 MiB chunks).
-std::size_t chunks_per_batch(std::size_t chunk_nbytes) {
-  return std::clamp<std::size_t>((std::size_t{2} << 20) / std::max<std::size_t>(chunk_nbytes, 1),
-                                 1, 64);
-}
 
 // Calls fn(boxes) for the chunk boxes of `meta`'s grid in C order, in batches
 // of chunks_per_batch() run as tasks of `engine`, so a batch can be read with
@@ -103,40 +95,6 @@ void drain_chunks(const Dataset& src, const BoxSink& sink, Progress& progress) {
 }
 #endif
 
-// Same chunk shape on both sides: move the stored payloads as bytes, in
-// batches so asynchronous backends keep requests in flight.
-std::int64_t copy_stored_chunks(const Dataset& src, Dataset& dst, Progress& progress) {
-  const auto src_store = src.backend().chunks(src.name(), src.meta());
-  const auto dst_store = dst.backend().chunks(dst.name(), dst.meta());
-  std::vector<ChunkIndex> indices = src_store->list();
-  std::sort(indices.begin(), indices.end());
-  const std::size_t expected = src.meta().chunk_nbytes();
-  const std::size_t batch = chunks_per_batch(expected);
-  const std::size_t batches = (indices.size() + batch - 1) / batch;
-  std::atomic<std::int64_t> copied{0};
-  dst.engine().run_local(batches, [&](std::size_t b) {
-    const std::size_t first = b * batch, last = std::min(indices.size(), first + batch);
-    std::span<const ChunkIndex> idx(indices.data() + first, last - first);
-    std::vector<ChunkData> data(idx.size());
-    src_store->get_many(idx, data);
-    std::vector<ChunkIndex> put_idx;
-    std::vector<ChunkData> put_data;
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-      if (!data[k]) continue;  // removed since listed: nothing to copy
-      if (data[k]->size() != expected)
-        throw IoError("dataset '" + src.name() + "': chunk " + shape_to_string(idx[k]) + " holds " +
-                      std::to_string(data[k]->size()) + " bytes, expected " +
-                      std::to_string(expected));
-      put_idx.push_back(idx[k]);
-      put_data.push_back(std::move(data[k]));
-    }
-    dst_store->put_many(put_idx, put_data);
-    copied += static_cast<std::int64_t>(put_idx.size());
-    progress.add(put_idx.size() * expected);
-  });
-  return copied;
-}
-
 void check_same_meta(const Dataset& src, Connection& dst_con, const std::string& dst_name,
                      const Shape& chunks) {
   const Dataset back = dst_con.get_dataset(dst_name);
@@ -173,18 +131,13 @@ int cmd_cp(const Args& args) {
           same_chunks ? static_cast<std::uint64_t>(src.stored_chunks()) * src.meta().chunk_nbytes()
                       : nbytes(src.shape(), src.dtype().itemsize()),
           progress_enabled(args));
-      if (same_chunks) {
-        written = copy_stored_chunks(src, dst, progress);
-      } else {
-        fill_chunks(
-            dst,
-            [&](const Shape& start, const Shape& count, NdArray& scratch) {
-              scratch = src.read(box_selection(start, count));
-              return scratch.view();
-            },
-            progress);
-        written = dst.total_chunks();
-      }
+      CopyOptions options;
+      std::int64_t reported = 0;
+      options.progress = [&](std::int64_t done, std::int64_t) {
+        progress.add(static_cast<std::uint64_t>(done - reported));
+        reported = done;
+      };
+      written = copy_chunks(src, dst, options);
       if (args.stats) progress.print_stats("cp");
     }
     check_same_meta(src, dst_con, dst_name, chunks);

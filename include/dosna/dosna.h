@@ -5,6 +5,7 @@
 #include "dosna/backend.h"
 #include "dosna/chunk_cache.h"
 #include "dosna/connection.h"
+#include "dosna/copy.h"
 #include "dosna/dataset.h"
 #include "dosna/dtype.h"
 #include "dosna/engine.h"

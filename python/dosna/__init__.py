@@ -29,7 +29,7 @@ from ._dosna import (AlreadyExistsError, ConnectionError, DataChunk, Dataset,  #
                      NotSupportedError, OutOfMemoryError, PermissionDeniedError)
 from . import backends, engines  # noqa: F401
 from .backends import get_backend, use_backend  # noqa: F401
-from .connection import Connection, connection  # noqa: F401
+from .connection import Connection, connection, copy_dataset  # noqa: F401
 from .connection import open_uri as open  # noqa: F401,A001
 from .engines import get_engine, use_engine  # noqa: F401
 from . import _original_attributes  # noqa: F401,E402

@@ -147,11 +147,7 @@ class Connection(_dosna.Connection):
         (zarr3: a full v3 codec list, replaces compression).
         Raises AlreadyExistsError if `name` exists, ValueError for zarr
         options on format 'dosna', NotSupportedError for an unknown codec."""
-        storage = {k: v for k, v in (('format', format), ('compression', compression),
-                                     ('compression_level', compression_level),
-                                     ('shard_shape', shard_shape)) if v is not None}
-        if codecs is not None:
-            storage['codecs'] = codecs if isinstance(codecs, str) else json.dumps(codecs)
+        storage = _storage_args(format, compression, compression_level, shard_shape, codecs)
         if data is not None:
             if not isinstance(data, np.ndarray):
                 data = np.asarray(data)
@@ -165,6 +161,39 @@ class Connection(_dosna.Connection):
         if shape is None:
             raise ValueError('create_dataset({!r}): give shape or data'.format(name))
         return self._create_dataset(name, shape, dtype, fillvalue, None, chunk_size, storage)
+
+    def copy_dataset(self, src, name=None, chunk_size=None, format=None, compression=None,
+                     compression_level=None, shard_shape=None, codecs=None,
+                     max_bytes_in_flight=None, progress=None):
+        """Copies dataset `src` (of any connection) into this store as `name`
+        (default: src's name) with src's shape, dtype and fill value, in the
+        layout the keywords ask for (as create_dataset; `chunk_size` None =
+        src's, another rechunks). Chunks never written stay absent. At most
+        `max_bytes_in_flight` chunk bytes are held at once (default 256 MiB);
+        `progress(done_bytes, total_bytes)` is called as it goes, last with
+        done == total. Returns the new dataset. Raises AlreadyExistsError
+        before writing anything if `name` exists; after a failed write the
+        partial copy is deleted. Runs in this process (under MPI, on one
+        rank)."""
+        storage = _storage_args(format, compression, compression_level, shard_shape, codecs)
+        return self._copy_dataset(src, src.name if name is None else name, chunk_size, storage,
+                                  max_bytes_in_flight, progress)
+
+
+def _storage_args(format, compression, compression_level, shard_shape, codecs):
+    """The layout keywords given (not None), as _dosna takes them."""
+    storage = {k: v for k, v in (('format', format), ('compression', compression),
+                                 ('compression_level', compression_level),
+                                 ('shard_shape', shard_shape)) if v is not None}
+    if codecs is not None:
+        storage['codecs'] = codecs if isinstance(codecs, str) else json.dumps(codecs)
+    return storage
+
+
+def copy_dataset(src, dst, name=None, **options):
+    """Connection.copy_dataset as a function: copies dataset `src` into the
+    connection `dst`."""
+    return dst.copy_dataset(src, name, **options)
 
 
 # The seed README writes `with dn.connection('name') as con:`.

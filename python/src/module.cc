@@ -506,6 +506,23 @@ dosna::ChunkIndex chunk_index_from_python(py::handle o) {
   return shape_from_python(o, "chunk index");
 }
 
+// The layout options (include/dosna/format.h) from the keywords
+// connection.py passes (only those given; codecs already as JSON text).
+dosna::StorageOptions storage_from_python(const py::dict& args, const std::string& what) {
+  dosna::StorageOptions storage;
+  for (auto [k, v] : args) {
+    const std::string key = py::str(k);
+    if (key == "format") storage.format = py::str(v);
+    else if (key == "compression") storage.compression = std::string(py::str(v));
+    else if (key == "compression_level") storage.compression_level = v.cast<int>();
+    else if (key == "shard_shape")
+      storage.shard_shape = shape_from_python(py::reinterpret_borrow<py::object>(v), "shard_shape");
+    else if (key == "codecs") storage.codecs = py::str(v);
+    else throw dosna::InvalidArgument(what + ": unknown storage option '" + key + "'");
+  }
+  return storage;
+}
+
 // ------------------------------------------------------------ python objects
 
 struct PyConnection;
@@ -768,18 +785,7 @@ PYBIND11_MODULE(_dosna, m) {
            [](py::object self, const std::string& name, py::object shape, py::object dtype,
               py::object fillvalue, py::object data, py::object chunk_size, py::dict storage_args) {
              PyConnection& c = con_of(self);
-             // The layout options (include/dosna/format.h); connection.py
-             // passes only those given (codecs already as JSON text).
-             dosna::StorageOptions storage;
-             for (auto [k, v] : storage_args) {
-               const std::string key = py::str(k);
-               if (key == "format") storage.format = py::str(v);
-               else if (key == "compression") storage.compression = std::string(py::str(v));
-               else if (key == "compression_level") storage.compression_level = v.cast<int>();
-               else if (key == "shard_shape") storage.shard_shape = shape_from_python(py::reinterpret_borrow<py::object>(v), "shard_shape");
-               else if (key == "codecs") storage.codecs = py::str(v);
-               else throw dosna::InvalidArgument("create_dataset: unknown storage option '" + key + "'");
-             }
+             const dosna::StorageOptions storage = storage_from_python(storage_args, "create_dataset");
              Shape chunks;
              if (!chunk_size.is_none()) chunks = shape_from_python(chunk_size, "chunk_size");
              dosna::Scalar fill = fillvalue.is_none() ? dosna::Scalar(0) : scalar_from_python(fillvalue);
@@ -805,6 +811,27 @@ PYBIND11_MODULE(_dosna, m) {
              {
                py::gil_scoped_release nogil;
                ds.emplace(connected(c).create_dataset(name, s, dt, chunks, fill, storage));
+             }
+             return dataset_object(self, std::move(*ds));
+           })
+      .def("_copy_dataset",
+           [](py::object self, py::object src_obj, const std::string& name, py::object chunk_size,
+              py::dict storage_args, py::object max_bytes, py::object progress) {
+             PyConnection& c = con_of(self);
+             const dosna::Dataset& src = src_obj.cast<PyDataset&>().ds;
+             dosna::CopyOptions options;
+             options.storage = storage_from_python(storage_args, "copy_dataset");
+             if (!chunk_size.is_none()) options.chunk_size = shape_from_python(chunk_size, "chunk_size");
+             if (!max_bytes.is_none()) options.max_bytes_in_flight = max_bytes.cast<std::size_t>();
+             if (!progress.is_none())
+               options.progress = [progress](std::int64_t done, std::int64_t total) {
+                 py::gil_scoped_acquire gil;
+                 progress(done, total);
+               };
+             std::optional<dosna::Dataset> ds;
+             {
+               py::gil_scoped_release nogil;
+               ds.emplace(dosna::copy_dataset(src, connected(c), name, options));
              }
              return dataset_object(self, std::move(*ds));
            })
