@@ -640,20 +640,42 @@ std::vector<ChunkIndex> sorted_chunks(const DatasetState& st) {
   return list;
 }
 
-// Runs fn over every chunk of the grid, split across the engine, fetching the
-// source chunks in batches.
-void for_each_chunk(const DatasetState& src,
-                    const std::function<void(const ChunkIndex&, const ChunkData&)>& fn) {
-  for_each_batch(*src.engine, src.total_chunks, true, [&](std::int64_t first, std::int64_t last) {
-    std::vector<ChunkIndex> idx;
-    for (std::int64_t i = first; i < last; ++i) idx.push_back(unravel(i, src.grid));
+// Runs fn over every chunk of src's grid, split across the engine, fetching
+// the source chunks in batches, and puts what fn returns (nullptr: nothing)
+// into `dst` with one put_many per task. The tasks are whole blocks of dst's
+// write group when it has one, so a sharded destination writes each shard
+// once instead of once per inner chunk.
+void transform_chunks(const DatasetState& src, ChunkStore& dst, const Shape& dst_group,
+                      const std::function<ChunkData(const ChunkIndex&, const ChunkData&)>& fn) {
+  auto run = [&](const std::vector<ChunkIndex>& idx) {
     std::vector<ChunkData> data(idx.size());
     src.store->get_many(idx, data);
+    std::vector<ChunkIndex> put_idx;
+    std::vector<ChunkData> put_data;
     for (std::size_t k = 0; k < idx.size(); ++k) {
       check_payload(src, idx[k], data[k]);
-      fn(idx[k], data[k]);
+      if (ChunkData out = fn(idx[k], data[k])) {
+        put_idx.push_back(idx[k]);
+        put_data.push_back(std::move(out));
+      }
     }
-  });
+    if (!put_idx.empty()) dst.put_many(put_idx, put_data);
+  };
+  if (dst_group.empty()) {
+    for_each_batch(*src.engine, src.total_chunks, true, [&](std::int64_t first, std::int64_t last) {
+      std::vector<ChunkIndex> idx;
+      for (std::int64_t i = first; i < last; ++i) idx.push_back(unravel(i, src.grid));
+      run(idx);
+    });
+    return;
+  }
+  const BlockGrid blocks(src.grid, dst_group);
+  for_each_batch(
+      *src.engine, blocks.size(), true,
+      [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t b = first; b < last; ++b) run(blocks.chunks(b));
+      },
+      src.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(dst_group)));
 }
 
 NdArray apply_fn(const DatasetState& st, const ChunkFunction& fn, const ChunkIndex& index,
@@ -939,9 +961,8 @@ Dataset Dataset::clone(const std::string& name, bool copy_data) const {
   Dataset out(std::make_shared<DatasetState>(name, st.meta, st.backend, st.engine));
   if (copy_data) {
     const auto& dst = *out.state_;
-    for_each_chunk(st, [&](const ChunkIndex& index, const ChunkData& data) {
-      if (data) dst.store->put(index, data);
-    });
+    transform_chunks(st, *dst.store, dst.store->write_group(),
+                     [](const ChunkIndex&, const ChunkData& data) { return data; });
   }
   return out;
 }
@@ -950,10 +971,11 @@ Dataset Dataset::map(const ChunkFunction& fn, const std::string& name) const {
   Dataset out = clone(name, false);
   const auto& st = *state_;
   const auto& dst = *out.state_;
-  for_each_chunk(st, [&](const ChunkIndex& index, const ChunkData& data) {
-    NdArray result = apply_fn(st, fn, index, data);
-    dst.store->put(index, chunk_payload(dst, index, result.view()));
-  });
+  transform_chunks(st, *dst.store, dst.store->write_group(),
+                   [&](const ChunkIndex& index, const ChunkData& data) {
+                     NdArray result = apply_fn(st, fn, index, data);
+                     return chunk_payload(dst, index, result.view());
+                   });
   st.engine->barrier();
   return out;
 }
@@ -961,10 +983,11 @@ Dataset Dataset::map(const ChunkFunction& fn, const std::string& name) const {
 void Dataset::apply(const ChunkFunction& fn) {
   const auto& st = *state_;
   st.check_connected();
-  for_each_chunk(st, [&](const ChunkIndex& index, const ChunkData& data) {
-    NdArray result = apply_fn(st, fn, index, data);
-    st.store->put(index, chunk_payload(st, index, result.view()));
-  });
+  transform_chunks(st, *st.store, st.store->write_group(),
+                   [&](const ChunkIndex& index, const ChunkData& data) {
+                     NdArray result = apply_fn(st, fn, index, data);
+                     return chunk_payload(st, index, result.view());
+                   });
   st.engine->barrier();
 }
 

@@ -104,7 +104,7 @@ TEST_P(ZarrSharding, RandomBoxesMatchAReferenceArray) {
   ASSERT_EQ(std::vector<std::int32_t>(v.begin(), v.end()), ref);
 }
 
-TEST_P(ZarrSharding, LoadStoresOneObjectPerShard) {
+TEST_P(ZarrSharding, LoadStoresOneObjectPerShardAndClearDeletesThem) {
   Dataset ds = create(false);
   NdArray data = NdArray::uninitialized(DType::of<std::int32_t>(), kShape);
   auto v = data.values<std::int32_t>();
@@ -117,6 +117,10 @@ TEST_P(ZarrSharding, LoadStoresOneObjectPerShard) {
   EXPECT_EQ(std::memcmp(back.bytes(), data.bytes(), data.nbytes()), 0);
   const NdArray part = ds.read(Selection::parse("3:9, 5:6, ::2"));
   EXPECT_EQ(part.at<std::int32_t>({0, 0, 1}), static_cast<std::int32_t>(flat({3, 5, 2})));
+  // Clearing whole shards deletes their objects.
+  ds.clear();
+  EXPECT_TRUE(stored_keys().empty());
+  EXPECT_EQ(ds.stored_chunks(), 0);
 }
 
 TEST_P(ZarrSharding, ConcurrentWritersToOneShardLoseNothing) {
@@ -151,6 +155,40 @@ TEST_P(ZarrSharding, RemovedChunksReadAsFill) {
   ds.clear();
   EXPECT_EQ(ds.stored_chunks(), 0);
   EXPECT_EQ(ds.read(Selection::parse("0, 3, 2")).at<std::int32_t>({}), kFill);
+}
+
+// map and apply write whole shards per task (Dataset's transform_chunks):
+// every value still lands, and edge shards too.
+TEST_P(ZarrSharding, MapAndApplyKeepEveryValue) {
+  Dataset ds = create();
+  NdArray half = NdArray::uninitialized(DType::of<std::int32_t>(), {kShape[0], 6, kShape[2]});
+  for (std::int64_t i = 0; i < kShape[0]; ++i)
+    for (std::int64_t j = 0; j < 6; ++j)
+      for (std::int64_t k = 0; k < kShape[2]; ++k)
+        half.values<std::int32_t>()[static_cast<std::size_t>((i * 6 + j) * kShape[2] + k)] =
+            static_cast<std::int32_t>(flat({i, j, k}));
+  ds.write(Selection::parse("0:13, 0:6, :"), half.view());  // the shards of j < 6
+  ds.apply([](NdArray chunk) {
+    for (auto& x : chunk.values<std::int32_t>()) x += 1;
+    return chunk;
+  });
+  const std::string out_name = name_ + "-x2";
+  Dataset doubled = ds.map(
+      [](NdArray chunk) {
+        for (auto& x : chunk.values<std::int32_t>()) x *= 2;
+        return chunk;
+      },
+      out_name);
+  const NdArray got = conn_->get_dataset(name_).read();
+  const NdArray twice = conn_->get_dataset(out_name).read();
+  conn_->del_dataset(out_name);
+  for (std::int64_t i = 0; i < kShape[0]; ++i)
+    for (std::int64_t j = 0; j < kShape[1]; ++j)
+      for (std::int64_t k = 0; k < kShape[2]; ++k) {
+        const std::int32_t want = (j < 6 ? static_cast<std::int32_t>(flat({i, j, k})) : kFill) + 1;
+        ASSERT_EQ(got.at<std::int32_t>({i, j, k}), want) << i << "," << j << "," << k;
+        ASSERT_EQ(twice.at<std::int32_t>({i, j, k}), 2 * want) << i << "," << j << "," << k;
+      }
 }
 
 TEST_P(ZarrSharding, DamagedIndexIsAnIoErrorNamingTheShard) {

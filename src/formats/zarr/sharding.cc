@@ -134,8 +134,17 @@ class ShardedChunkStore : public ChunkStore {
       Slot s = slot(i);
       by_shard[std::move(s.shard)][s.inner] = nullptr;
     }
-    for (const auto& [shard, changes] : by_shard)
+    for (const auto& [shard, changes] : by_shard) {
+      if (changes.size() == stored_in_grid(shard)) {
+        // Every inner chunk goes: the shard goes, without reading it (as
+        // removing each chunk would, in some order).
+        const std::string k = key(shard);
+        kv_()->erase(k);
+        forget(k);
+        continue;
+      }
       modify_shard(shard, [&changes = changes](const ShardIndex&, const ChunkData&) { return changes; });
+    }
   }
 
   std::vector<ChunkIndex> list() override {
