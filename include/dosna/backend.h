@@ -230,4 +230,54 @@ class Backend {
   std::uint64_t max_chunk_bytes_ = kDefaultMaxChunkBytes;
 };
 
+// A Backend passing every call to `inner`: the base of backend decorators
+// (the chunk cache, the tests' counting and fault-injecting wrappers), which
+// override only what they change. It starts with inner's max_chunk_bytes.
+class ForwardingBackend : public Backend {
+ public:
+  explicit ForwardingBackend(std::shared_ptr<Backend> inner) : inner_(std::move(inner)) {
+    set_max_chunk_bytes(inner_->max_chunk_bytes());
+  }
+  const std::shared_ptr<Backend>& inner() const { return inner_; }
+
+  std::string_view kind() const override { return inner_->kind(); }
+  const std::string& name() const override { return inner_->name(); }
+  void connect() override { inner_->connect(); }
+  void disconnect() noexcept override { inner_->disconnect(); }
+  bool connected() const override { return inner_->connected(); }
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    inner_->create_dataset(dataset, meta);
+  }
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                      const StorageOptions& options) override {
+    inner_->create_dataset(dataset, meta, options);
+  }
+  std::string dataset_format(const std::string& dataset) override {
+    return inner_->dataset_format(dataset);
+  }
+  std::string dataset_location(const std::string& dataset) override {
+    return inner_->dataset_location(dataset);
+  }
+  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
+    return inner_->read_dataset(dataset);
+  }
+  void delete_dataset(const std::string& dataset) override { inner_->delete_dataset(dataset); }
+  std::vector<std::string> list_datasets() override { return inner_->list_datasets(); }
+  std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta& meta) override {
+    return inner_->chunks(dataset, meta);
+  }
+  std::string read_attributes(const std::string& dataset) override {
+    return inner_->read_attributes(dataset);
+  }
+  void write_attributes(const std::string& dataset, const std::string& json_object) override {
+    inner_->write_attributes(dataset, json_object);
+  }
+  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
+    inner_->resize_dataset(dataset, meta);
+  }
+
+ protected:
+  std::shared_ptr<Backend> inner_;
+};
+
 }  // namespace dosna

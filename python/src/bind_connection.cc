@@ -8,6 +8,15 @@
 
 namespace dosna::python {
 void bind_connection(py::module_& m) {
+  auto get_dataset = [](py::object self, const std::string& name) {
+    PyConnection& c = con_of(self);
+    std::optional<dosna::Dataset> ds;
+    {
+      py::gil_scoped_release nogil;
+      ds.emplace(connected(c).get_dataset(name));
+    }
+    return dataset_object(self, std::move(*ds));
+  };
   py::class_<PyConnection>(m, "Connection", py::dynamic_attr())
       .def(py::init([](const std::string& name, const std::string& backend,
                        const std::string& engine, const py::dict& options,
@@ -104,26 +113,8 @@ void bind_connection(py::module_& m) {
              }
              return dataset_object(self, std::move(*ds));
            })
-      .def("get_dataset",
-           [](py::object self, const std::string& name) {
-             PyConnection& c = con_of(self);
-             std::optional<dosna::Dataset> ds;
-             {
-               py::gil_scoped_release nogil;
-               ds.emplace(connected(c).get_dataset(name));
-             }
-             return dataset_object(self, std::move(*ds));
-           })
-      .def("__getitem__",
-           [](py::object self, const std::string& name) {
-             PyConnection& c = con_of(self);
-             std::optional<dosna::Dataset> ds;
-             {
-               py::gil_scoped_release nogil;
-               ds.emplace(connected(c).get_dataset(name));
-             }
-             return dataset_object(self, std::move(*ds));
-           })
+      .def("get_dataset", get_dataset)
+      .def("__getitem__", get_dataset)
       .def("has_dataset",
            [](PyConnection& c, const std::string& name) {
              py::gil_scoped_release nogil;

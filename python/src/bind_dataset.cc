@@ -242,12 +242,7 @@ void bind_dataset(py::module_& m) {
     return ndarray_to_numpy(std::move(*out));
   };
   auto chunk_write = [](PyDataChunk& c, py::handle slices, py::handle values) {
-    Resolved r = resolve_optional(slices, c.chunk.shape(), c.chunk.name());
-    py::object arr = as_array(values, c.descr);
-    dosna::ArrayView view =
-        broadcast_view(c.dtype, reinterpret_cast<PyArrayObject*>(arr.ptr()), r.result, r.newaxes);
-    py::gil_scoped_release nogil;
-    c.chunk.write(r.key.selection, view);
+    assign(c.chunk, c.chunk.shape(), c.chunk.name(), c.descr, c.dtype, slices, values);
   };
 
   py::class_<PyDataChunk>(m, "DataChunk", py::dynamic_attr())

@@ -139,7 +139,19 @@ struct PyConnection {
 py::object read_dataset(const PyDataset& self, py::handle key);
 // ds.read_many(keys): [ds[k] for k in keys], read as one batched plan.
 py::list read_many_dataset(const PyDataset& self, py::handle keys_obj);
-// ds[key] = value, from value's own buffer and strides where it can.
+// target[key] = value (a Dataset or a DataChunk of `shape`, named `what`),
+// from value's own buffer and strides where it can, without the GIL.
+template <class Target>
+void assign(Target& target, const Shape& shape, const std::string& what, const py::object& descr,
+            DType dtype, py::handle key, py::handle value) {
+  Resolved r = resolve_optional(key, shape, what);
+  py::object arr = as_array(value, descr);
+  ArrayView view =
+      broadcast_view(dtype, reinterpret_cast<PyArrayObject*>(arr.ptr()), r.result, r.newaxes);
+  py::gil_scoped_release nogil;
+  target.write(r.key.selection, view);
+}
+// ds[key] = value.
 void write_dataset(PyDataset& self, py::handle key, py::handle value);
 // Wraps a Python callable as a ChunkFunction. The callable is borrowed: the
 // caller keeps it alive for the duration of map/apply. With halo > 0

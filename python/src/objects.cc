@@ -88,12 +88,7 @@ py::list read_many_dataset(const PyDataset& self, py::handle keys_obj) {
 }
 
 void write_dataset(PyDataset& self, py::handle key, py::handle value) {
-  Resolved r = resolve_optional(key, self.ds.shape(), self.ds.name());
-  py::object arr = as_array(value, self.descr);
-  dosna::ArrayView view =
-      broadcast_view(self.dtype, reinterpret_cast<PyArrayObject*>(arr.ptr()), r.result, r.newaxes);
-  py::gil_scoped_release nogil;
-  self.ds.write(r.key.selection, view);
+  assign(self.ds, self.ds.shape(), self.ds.name(), self.descr, self.dtype, key, value);
 }
 
 dosna::ChunkFunction chunk_function(py::handle fn, std::int64_t halo) {

@@ -182,16 +182,10 @@ class CachingChunkStore : public ChunkStore {
   std::string prefix_;
 };
 
-class CachingBackend : public Backend {
+class CachingBackend : public ForwardingBackend {
  public:
   CachingBackend(std::shared_ptr<Backend> inner, std::size_t budget)
-      : inner_(std::move(inner)), cache_(std::make_shared<ChunkCache>(budget)) {}
-
-  std::string_view kind() const override { return inner_->kind(); }
-  const std::string& name() const override { return inner_->name(); }
-  void connect() override { inner_->connect(); }
-  void disconnect() noexcept override { inner_->disconnect(); }
-  bool connected() const override { return inner_->connected(); }
+      : ForwardingBackend(std::move(inner)), cache_(std::make_shared<ChunkCache>(budget)) {}
 
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     cache_->erase_prefix(dataset_prefix(dataset));
@@ -202,32 +196,15 @@ class CachingBackend : public Backend {
     cache_->erase_prefix(dataset_prefix(dataset));
     inner_->create_dataset(dataset, meta, options);
   }
-  std::string dataset_format(const std::string& dataset) override {
-    return inner_->dataset_format(dataset);
-  }
-  std::string dataset_location(const std::string& dataset) override {
-    return inner_->dataset_location(dataset);
-  }
-  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
-    return inner_->read_dataset(dataset);
-  }
   void delete_dataset(const std::string& dataset) override {
     cache_->erase_prefix(dataset_prefix(dataset));
     inner_->delete_dataset(dataset);
     cache_->erase_prefix(dataset_prefix(dataset));
   }
-  std::vector<std::string> list_datasets() override { return inner_->list_datasets(); }
-  std::string read_attributes(const std::string& dataset) override {
-    return inner_->read_attributes(dataset);
-  }
-  void write_attributes(const std::string& dataset, const std::string& json_object) override {
-    inner_->write_attributes(dataset, json_object);
-  }
   void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
     cache_->erase_prefix(dataset_prefix(dataset));
     inner_->resize_dataset(dataset, meta);
   }
-
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
                                      const DatasetMeta& meta) override {
     return std::make_shared<CachingChunkStore>(inner_->chunks(dataset, meta), cache_, dataset);
@@ -236,7 +213,6 @@ class CachingBackend : public Backend {
   ChunkCacheStats stats() const { return cache_->stats(); }
 
  private:
-  std::shared_ptr<Backend> inner_;
   std::shared_ptr<ChunkCache> cache_;
 };
 

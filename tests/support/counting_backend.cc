@@ -99,7 +99,8 @@ class CountingBackend::Store : public ChunkStore {
   std::shared_ptr<Counter> counter_;
 };
 
-CountingBackend::CountingBackend(std::shared_ptr<Backend> inner) : inner_(std::move(inner)) {}
+CountingBackend::CountingBackend(std::shared_ptr<Backend> inner)
+    : ForwardingBackend(std::move(inner)) {}
 
 std::shared_ptr<CountingBackend::Counter> CountingBackend::counter(const std::string& dataset) {
   std::lock_guard lock(mutex_);
@@ -127,20 +128,6 @@ void CountingBackend::reset() {
     c->counts = {};
   }
 }
-
-void CountingBackend::create_dataset(const std::string& dataset, const DatasetMeta& meta) {
-  inner_->create_dataset(dataset, meta);
-}
-
-std::optional<DatasetMeta> CountingBackend::read_dataset(const std::string& dataset) {
-  return inner_->read_dataset(dataset);
-}
-
-void CountingBackend::delete_dataset(const std::string& dataset) {
-  inner_->delete_dataset(dataset);
-}
-
-std::vector<std::string> CountingBackend::list_datasets() { return inner_->list_datasets(); }
 
 std::shared_ptr<ChunkStore> CountingBackend::chunks(const std::string& dataset,
                                                     const DatasetMeta& meta) {

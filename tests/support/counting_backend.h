@@ -47,7 +47,7 @@ struct DatasetOpCounts {
 
 // Wraps `inner` (any backend); forwards every call unchanged and counts the
 // chunk operations. Thread-safe like the wrapped backend.
-class CountingBackend : public Backend {
+class CountingBackend : public ForwardingBackend {
  public:
   explicit CountingBackend(std::shared_ptr<Backend> inner);
 
@@ -56,28 +56,8 @@ class CountingBackend : public Backend {
   // Forgets every count.
   void reset();
 
-  std::string_view kind() const override { return inner_->kind(); }
-  const std::string& name() const override { return inner_->name(); }
-  void connect() override { inner_->connect(); }
-  void disconnect() noexcept override { inner_->disconnect(); }
-  bool connected() const override { return inner_->connected(); }
-  void create_dataset(const std::string& dataset, const DatasetMeta& meta) override;
-  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override;
-  void delete_dataset(const std::string& dataset) override;
-  std::vector<std::string> list_datasets() override;
-  std::string read_attributes(const std::string& dataset) override {
-    return inner_->read_attributes(dataset);
-  }
-  void write_attributes(const std::string& dataset, const std::string& json_object) override {
-    inner_->write_attributes(dataset, json_object);
-  }
-  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
-    inner_->resize_dataset(dataset, meta);
-  }
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset,
                                      const DatasetMeta& meta) override;
-
-  const std::shared_ptr<Backend>& inner() const { return inner_; }
 
  private:
   class Store;
@@ -87,7 +67,6 @@ class CountingBackend : public Backend {
   };
   std::shared_ptr<Counter> counter(const std::string& dataset);
 
-  std::shared_ptr<Backend> inner_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Counter>> counters_;
 };

@@ -90,7 +90,7 @@ class FaultyChunkStore : public ChunkStore {
 }  // namespace
 
 FaultyBackend::FaultyBackend(std::shared_ptr<Backend> inner, FaultPlan plan)
-    : inner_(std::move(inner)), shared_(std::make_shared<Shared>()) {
+    : ForwardingBackend(std::move(inner)), shared_(std::make_shared<Shared>()) {
   shared_->plan = plan;
   counters_ = &shared_->counters;
 }
@@ -103,6 +103,12 @@ void FaultyBackend::set_plan(FaultPlan plan) {
 void FaultyBackend::create_dataset(const std::string& dataset, const DatasetMeta& meta) {
   shared_->enter(FaultOp::kCreateDataset, "create_dataset '" + dataset + "'");
   inner_->create_dataset(dataset, meta);
+}
+
+void FaultyBackend::create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                                   const StorageOptions& options) {
+  shared_->enter(FaultOp::kCreateDataset, "create_dataset '" + dataset + "'");
+  inner_->create_dataset(dataset, meta, options);
 }
 
 void FaultyBackend::delete_dataset(const std::string& dataset) {

@@ -28,7 +28,7 @@ struct FaultCounters {
   std::atomic<int> injected{0};
 };
 
-class FaultyBackend : public Backend {
+class FaultyBackend : public ForwardingBackend {
  public:
   FaultyBackend(std::shared_ptr<Backend> inner, FaultPlan plan);
 
@@ -36,32 +36,15 @@ class FaultyBackend : public Backend {
   // Changes the plan for calls made from now on (counters are kept).
   void set_plan(FaultPlan plan);
 
-  std::string_view kind() const override { return inner_->kind(); }
-  const std::string& name() const override { return inner_->name(); }
-  void connect() override { inner_->connect(); }
-  void disconnect() noexcept override { inner_->disconnect(); }
-  bool connected() const override { return inner_->connected(); }
   void create_dataset(const std::string& dataset, const DatasetMeta& meta) override;
-  std::optional<DatasetMeta> read_dataset(const std::string& dataset) override {
-    return inner_->read_dataset(dataset);
-  }
+  void create_dataset(const std::string& dataset, const DatasetMeta& meta,
+                      const StorageOptions& options) override;
   void delete_dataset(const std::string& dataset) override;
-  std::vector<std::string> list_datasets() override { return inner_->list_datasets(); }
-  std::string read_attributes(const std::string& dataset) override {
-    return inner_->read_attributes(dataset);
-  }
-  void write_attributes(const std::string& dataset, const std::string& json_object) override {
-    inner_->write_attributes(dataset, json_object);
-  }
-  void resize_dataset(const std::string& dataset, const DatasetMeta& meta) override {
-    inner_->resize_dataset(dataset, meta);
-  }
   std::shared_ptr<ChunkStore> chunks(const std::string& dataset, const DatasetMeta& meta) override;
 
   struct Shared;
 
  private:
-  std::shared_ptr<Backend> inner_;
   std::shared_ptr<Shared> shared_;
   FaultCounters* counters_;
 };

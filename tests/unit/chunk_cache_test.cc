@@ -3,6 +3,7 @@
 // once, and the byte budget holds.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "dosna/chunk_cache.h"
@@ -13,7 +14,9 @@ namespace {
 
 Connection cached(std::size_t budget) {
   ConnectionConfig config;
-  config.name = "cache-test";
+  // Each test its own ram store: a store lives as long as any connection to it.
+  config.name = std::string("cache-test-") +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name();
   config.chunk_cache_bytes = budget;
   Connection con(config);
   con.connect();
