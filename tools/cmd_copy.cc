@@ -10,7 +10,7 @@
 #include <mutex>
 #include <span>
 
-#include "chunk_boxes.h"
+#include "default_chunks.h"
 #include "commands.h"
 #include "context.h"
 #include "dosna/copy.h"

@@ -4,6 +4,7 @@
 #include "dosna/array.h"
 #include "dosna/backend.h"
 #include "dosna/chunk_cache.h"
+#include "dosna/chunk_grid.h"
 #include "dosna/connection.h"
 #include "dosna/copy.h"
 #include "dosna/dataset.h"

@@ -96,15 +96,10 @@ std::int64_t copy_rechunked(const Dataset& src, Dataset& dst, const CopyOptions&
     dst.engine().run_local(std::min(round_size, n - first), [&](std::size_t t) {
       const ChunkIndex index = detail::unravel(static_cast<std::int64_t>(first + t), grid);
       const detail::ChunkBox box = detail::chunk_box(meta, index);
-      std::vector<IndexItem> items, whole;
-      for (std::size_t d = 0; d < grid.size(); ++d) {
-        items.emplace_back(slice(box.start[d], box.start[d] + box.count[d]));
-        whole.emplace_back(slice(0, box.count[d]));
-      }
-      NdArray box_data = src.read(Selection(std::move(items)));
-      const std::int64_t bytes = detail::shape_product(box.count) * static_cast<std::int64_t>(isz);
+      NdArray box_data = src.read(box_selection(box.start, box.count));
+      const std::int64_t bytes = shape_size(box.count) * static_cast<std::int64_t>(isz);
       if (std::memcmp(box_data.bytes(), fill.bytes(), static_cast<std::size_t>(bytes)) != 0) {
-        dst.create_chunk(index, box_data.view(), Selection(std::move(whole)));
+        dst.create_chunk(index, box_data.view(), box_selection(Shape(box.count.size(), 0), box.count));
         ++written;
       }
       progress.add(bytes);

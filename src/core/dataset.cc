@@ -48,7 +48,6 @@ using detail::chunk_box;
 using detail::ChunkBox;
 using detail::DatasetState;
 using detail::BlockGrid;
-using detail::shape_product;
 using detail::unravel;
 
 // Chunks per batch: big enough to keep a backend's asynchronous requests in
@@ -596,7 +595,7 @@ void scatter(const DatasetState& st, const NormalizedSelection& norm, const std:
                        for (const std::int64_t i : blocks[static_cast<std::size_t>(b)]) fn(i);
                      });
                  },
-                 st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(group)));
+                 st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_size(group)));
 }
 
 // The valid part of a chunk as an owned array (fill value when absent).
@@ -675,7 +674,7 @@ void transform_chunks(const DatasetState& src, ChunkStore& dst, const Shape& dst
       [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t b = first; b < last; ++b) run(blocks.chunks(b));
       },
-      src.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(dst_group)));
+      src.meta.chunk_nbytes() * static_cast<std::size_t>(shape_size(dst_group)));
 }
 
 NdArray apply_fn(const DatasetState& st, const ChunkFunction& fn, const ChunkIndex& index,
@@ -817,7 +816,7 @@ void Dataset::load(ArrayView data) {
   const BlockGrid blocks(st.grid, group);
   for_each_batch(*st.engine, blocks.size(), true, [&](std::int64_t first, std::int64_t last) {
     for (std::int64_t b = first; b < last; ++b) store(blocks.chunks(b));
-  }, st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_product(group)));
+  }, st.meta.chunk_nbytes() * static_cast<std::size_t>(shape_size(group)));
 }
 
 void Dataset::clear() {

@@ -145,9 +145,6 @@ Dataset Dataset::map_overlap(const ChunkFunction& fn, const std::string& name,
                             shape_to_string(result.shape()) + " for chunk " +
                             codec::join_index(index, '.') + " (expected " + st.meta.dtype.str() +
                             " " + shape_to_string(ext) + " or " + shape_to_string(box.count) + ")");
-    std::vector<IndexItem> items;
-    for (std::size_t d = 0; d < nd; ++d)
-      items.emplace_back(slice(box.start[d], box.start[d] + box.count[d]));
     ArrayView valid = result.view();
     if (result.shape() != box.count) {
       valid.strides = contiguous_strides(ext, isz);
@@ -156,7 +153,7 @@ Dataset Dataset::map_overlap(const ChunkFunction& fn, const std::string& name,
       valid.data += offset;
       valid.shape = box.count;
     }
-    out.write(Selection(std::move(items)), valid);
+    out.write(box_selection(box.start, box.count), valid);
   };
 
   st.engine->run_distributed(static_cast<std::size_t>(ngroups), [&](std::size_t i) {
