@@ -80,7 +80,10 @@ class NdArray {
   DType dtype_;
   Shape shape_;
   std::int64_t size_ = 0;
-  std::unique_ptr<std::byte[]> data_;
+  struct FreeBytes {
+    void operator()(std::byte* p) const noexcept;
+  };
+  std::unique_ptr<std::byte[], FreeBytes> data_;
 };
 
 template <class T>
