@@ -5,101 +5,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <mutex>
 #include <vector>
 
+#include "backends/hdf5/h5_util.h"
 #include "dosna/errors.h"
 #include "file_errors.h"
 
 namespace dosna::cli {
 namespace {
 
-std::mutex& h5_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-// Holds the lock and silences HDF5's own error printing on this thread.
-struct H5Guard {
-  std::lock_guard<std::mutex> lock{h5_mutex()};
-  H5Guard() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-};
-
 std::vector<hsize_t> dims(const Shape& s) { return {s.begin(), s.end()}; }
-
-// DosNa's dtype for an HDF5 file type; nullopt when DosNa has none.
-std::optional<DType> dtype_of(hid_t type) {
-  const H5T_class_t cls = H5Tget_class(type);
-  const std::size_t size = H5Tget_size(type);
-  if (cls == H5T_INTEGER) {
-    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
-    if (size == 1 || size == 2 || size == 4 || size == 8)
-      return DType(is_signed ? DTypeKind::kInt : DTypeKind::kUInt, size);
-  } else if (cls == H5T_FLOAT) {
-    if (size == 4 || size == 8) return DType(DTypeKind::kFloat, size);
-  } else if (cls == H5T_ENUM) {
-    // h5py's bool: an int8 enum {FALSE: 0, TRUE: 1}.
-    if (size == 1 && H5Tget_nmembers(type) == 2) return DType(DTypeKind::kBool, 1);
-  } else if (cls == H5T_COMPOUND) {
-    // h5py's complex: {r, i} of one float type.
-    if (H5Tget_nmembers(type) == 2 && (size == 8 || size == 16)) {
-      hid_t a = H5Tget_member_type(type, 0), b = H5Tget_member_type(type, 1);
-      const bool ok = H5Tget_class(a) == H5T_FLOAT && H5Tget_class(b) == H5T_FLOAT &&
-                      H5Tget_size(a) == size / 2 && H5Tget_size(b) == size / 2;
-      H5Tclose(a);
-      H5Tclose(b);
-      if (ok) return DType(DTypeKind::kComplex, size);
-    }
-  }
-  return std::nullopt;
-}
-
-// The in-memory (little-endian, native) HDF5 type for `dtype`.
-hid_t memory_type(DType dtype) {
-  switch (dtype.kind()) {
-    case DTypeKind::kBool: {
-      hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
-      std::int8_t v = 0;
-      H5Tenum_insert(t, "FALSE", &v);
-      v = 1;
-      H5Tenum_insert(t, "TRUE", &v);
-      return t;
-    }
-    case DTypeKind::kInt:
-      switch (dtype.itemsize()) {
-        case 1:
-          return H5Tcopy(H5T_NATIVE_INT8);
-        case 2:
-          return H5Tcopy(H5T_NATIVE_INT16);
-        case 4:
-          return H5Tcopy(H5T_NATIVE_INT32);
-        default:
-          return H5Tcopy(H5T_NATIVE_INT64);
-      }
-    case DTypeKind::kUInt:
-      switch (dtype.itemsize()) {
-        case 1:
-          return H5Tcopy(H5T_NATIVE_UINT8);
-        case 2:
-          return H5Tcopy(H5T_NATIVE_UINT16);
-        case 4:
-          return H5Tcopy(H5T_NATIVE_UINT32);
-        default:
-          return H5Tcopy(H5T_NATIVE_UINT64);
-      }
-    case DTypeKind::kFloat:
-      return H5Tcopy(dtype.itemsize() == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE);
-    case DTypeKind::kComplex: {
-      const std::size_t half = dtype.itemsize() / 2;
-      hid_t t = H5Tcreate(H5T_COMPOUND, dtype.itemsize());
-      hid_t f = half == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-      H5Tinsert(t, "r", 0, f);
-      H5Tinsert(t, "i", half, f);
-      return t;
-    }
-  }
-  return -1;
-}
 
 herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* out) {
   if (info->type == H5O_TYPE_DATASET)
@@ -125,7 +40,7 @@ void select_box(hid_t space, const Shape& start, const Shape& count) {
 
 H5Reader::H5Reader(const std::string& path, const std::string& h5path) : path_(path) {
   check_readable(path);
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   const std::string where = "hdf5 file '" + path + "'";
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InvalidArgument(where + ": not an HDF5 file");
   file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -170,7 +85,7 @@ H5Reader::H5Reader(const std::string& path, const std::string& h5path) : path_(p
     throw InvalidArgument(where + ": '" + h5path_ + "' is not a dataset");
   }
   hid_t ftype = H5Dget_type(dataset_);
-  const auto dt = dtype_of(ftype);
+  const auto dt = hdf5::dtype_of(ftype);
   H5Tclose(ftype);
   hid_t space = H5Dget_space(dataset_);
   const int rank = H5Sget_simple_extent_ndims(space);
@@ -186,18 +101,18 @@ H5Reader::H5Reader(const std::string& path, const std::string& h5path) : path_(p
   }
   dtype_ = *dt;
   shape_.assign(d.begin(), d.end());
-  mem_type_ = memory_type(dtype_);
+  mem_type_ = hdf5::file_type(dtype_).release();
 }
 
 H5Reader::~H5Reader() {
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   if (mem_type_ >= 0) H5Tclose(mem_type_);
   if (dataset_ >= 0) H5Dclose(dataset_);
   if (file_ >= 0) H5Fclose(file_);
 }
 
 void H5Reader::read(const Shape& start, const Shape& count, std::byte* out) {
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   hid_t fspace = H5Dget_space(dataset_);
   select_box(fspace, start, count);
   const auto c = to_hsize(count);
@@ -226,7 +141,7 @@ H5Writer::H5Writer(const std::string& path, const std::string& h5path, DType dty
       throw_errno(errno, where);
     }
   }
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   if (exists) {
     if (H5Fis_hdf5(path.c_str()) <= 0)
       throw InvalidArgument(where + " exists and is not an HDF5 file");
@@ -243,7 +158,7 @@ H5Writer::H5Writer(const std::string& path, const std::string& h5path, DType dty
     }
     H5Ldelete(file_, h5path_.c_str(), H5P_DEFAULT);
   }
-  mem_type_ = memory_type(dtype);
+  mem_type_ = hdf5::file_type(dtype).release();
   const auto d = to_hsize(shape);
   hid_t space = shape.empty() ? H5Screate(H5S_SCALAR)
                               : H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr);
@@ -268,7 +183,7 @@ H5Writer::~H5Writer() {
 }
 
 void H5Writer::write(const Shape& start, const Shape& count, const std::byte* data) {
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   hid_t fspace = H5Dget_space(dataset_);
   select_box(fspace, start, count);
   const auto c = to_hsize(count);
@@ -281,7 +196,7 @@ void H5Writer::write(const Shape& start, const Shape& count, const std::byte* da
 }
 
 void H5Writer::close() {
-  H5Guard guard;
+  const auto guard = hdf5::lock();
   bool ok = true;
   if (mem_type_ >= 0) H5Tclose(mem_type_);
   if (dataset_ >= 0) ok &= H5Dclose(dataset_) >= 0;

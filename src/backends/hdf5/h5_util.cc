@@ -118,4 +118,30 @@ Handle file_type(DType dtype) {
   throw InvalidArgument("hdf5 backend: dtype '" + dtype.str() + "' has no HDF5 type");
 }
 
+std::optional<DType> dtype_of(hid_t type) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 1 || size == 2 || size == 4 || size == 8)
+      return DType(is_signed ? DTypeKind::kInt : DTypeKind::kUInt, size);
+  } else if (cls == H5T_FLOAT) {
+    if (size == 4 || size == 8) return DType(DTypeKind::kFloat, size);
+  } else if (cls == H5T_ENUM) {
+    // h5py's bool: an int8 enum {FALSE: 0, TRUE: 1}.
+    if (size == 1 && H5Tget_nmembers(type) == 2) return DType(DTypeKind::kBool, 1);
+  } else if (cls == H5T_COMPOUND) {
+    // h5py's complex: {r, i} of one float type.
+    if (H5Tget_nmembers(type) == 2 && (size == 8 || size == 16)) {
+      hid_t a = H5Tget_member_type(type, 0), b = H5Tget_member_type(type, 1);
+      const bool ok = H5Tget_class(a) == H5T_FLOAT && H5Tget_class(b) == H5T_FLOAT &&
+                      H5Tget_size(a) == size / 2 && H5Tget_size(b) == size / 2;
+      H5Tclose(a);
+      H5Tclose(b);
+      if (ok) return DType(DTypeKind::kComplex, size);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace dosna::hdf5

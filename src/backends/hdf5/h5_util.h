@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,5 +74,8 @@ std::vector<std::byte> file_image(hid_t file, std::string_view context);
 // {r, i} of floats for complex. Also valid as a memory type: the payload
 // bytes of a chunk are exactly this type, element after element.
 Handle file_type(DType dtype);
+// The DosNa dtype of an HDF5 type h5py writes (the inverse of file_type, any
+// byte order); nullopt for a type DosNa has no dtype for. Call under lock().
+std::optional<DType> dtype_of(hid_t type);
 
 }  // namespace dosna::hdf5
