@@ -40,7 +40,10 @@ class Objects(object):
             import boto3
             self.s3 = boto3.client('s3', endpoint_url=os.environ['DOSNA_S3_ENDPOINT'])
 
-    def close(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         if self.backend == 'ceph':
             self.io.close()
             self.cluster.shutdown()
@@ -107,11 +110,8 @@ def test_zarr_python_reads_what_dosna_writes(store, tmp_path, compression):
     ds = con.create_dataset(name, data=data, chunk_size=(16, 8), format='zarr2',
                             compression=compression, fillvalue=3)
     assert ds.format == 'zarr2'
-    objects = Objects(s.backend, name)
-    try:
+    with Objects(s.backend, name) as objects:
         keys = objects.download(tmp_path / 'copy')
-    finally:
-        objects.close()
     assert '.zarray' in keys and '0.0' in keys, keys
     z = zarr.open(str(tmp_path / 'copy'), mode='r')
     np.testing.assert_array_equal(z[...], data)
@@ -131,11 +131,8 @@ def test_dosna_reads_what_zarr_python_writes(store, tmp_path, compressor):
                   dtype='f4', compressor=codec, fill_value=-1.0)
     z[:, :25] = data[:, :25]  # the last chunk column is never written: fill
     made.append(name)
-    objects = Objects(s.backend, name)
-    try:
+    with Objects(s.backend, name) as objects:
         objects.upload(tmp_path / 'arr')
-    finally:
-        objects.close()
     assert name in con.list_datasets()
     ds = con.get_dataset(name)
     assert ds.format == 'zarr2'
@@ -167,11 +164,8 @@ def test_spec_reader_reads_sharded_objects_dosna_writes(store, tmp_path):
                             compression='zstd', shard_shape=(16, 16, 6), fillvalue=0)
     ds[3:30, 5:20, 2:8] = data[3:30, 5:20, 2:8] + 1  # partial shard rewrites
     data[3:30, 5:20, 2:8] += 1
-    objects = Objects(s.backend, name)
-    try:
+    with Objects(s.backend, name) as objects:
         keys = objects.download(tmp_path / 'copy')
-    finally:
-        objects.close()
     assert 'zarr.json' in keys and 'c/2/1/1' in keys and len(keys) == 1 + 3 * 2 * 2, keys
     np.testing.assert_array_equal(zarr_v3_shards.read(tmp_path / 'copy'), data)
 
@@ -183,11 +177,8 @@ def test_dosna_reads_sharded_objects_built_from_the_spec(store, tmp_path):
     data[:, 8:] = -1.0  # shards of fill only: not written
     zarr_v3_shards.write(tmp_path / 'arr', data, (4, 4), (8, 8), -1.0, 'blosc-lz4', 'start')
     made.append(name)
-    objects = Objects(s.backend, name)
-    try:
+    with Objects(s.backend, name) as objects:
         objects.upload(tmp_path / 'arr')
-    finally:
-        objects.close()
     ds = con.get_dataset(name)
     assert ds.format == 'zarr3' and ds.chunk_size == (4, 4)
     np.testing.assert_array_equal(ds[...], data)
