@@ -28,12 +28,19 @@ void check_readable(const std::string& path) {
   if (::access(path.c_str(), R_OK) != 0) throw_errno(errno, "file '" + path + "'");
 }
 
-std::vector<hsize_t> to_hsize(const Shape& s) { return dims(s); }
-
-void select_box(hid_t space, const Shape& start, const Shape& count) {
-  if (start.empty()) return;  // 0-d: the single element
-  const auto s = to_hsize(start), c = to_hsize(count);
-  H5Sselect_hyperslab(space, H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr);
+// Runs `transfer(memory space, file space)` (an H5Dread or H5Dwrite) on the
+// box start:start+count of `dataset`; returns its status.
+template <class Transfer>
+herr_t transfer_box(hid_t dataset, const Shape& start, const Shape& count, Transfer&& transfer) {
+  hid_t fspace = H5Dget_space(dataset);
+  const auto s = dims(start), c = dims(count);
+  if (!start.empty()) H5Sselect_hyperslab(fspace, H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr);
+  hid_t mspace = count.empty() ? H5Screate(H5S_SCALAR)
+                               : H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr);
+  const herr_t rc = transfer(mspace, fspace);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  return rc;
 }
 
 }  // namespace
@@ -113,14 +120,9 @@ H5Reader::~H5Reader() {
 
 void H5Reader::read(const Shape& start, const Shape& count, std::byte* out) {
   const auto guard = hdf5::lock();
-  hid_t fspace = H5Dget_space(dataset_);
-  select_box(fspace, start, count);
-  const auto c = to_hsize(count);
-  hid_t mspace = count.empty() ? H5Screate(H5S_SCALAR)
-                               : H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr);
-  const herr_t rc = H5Dread(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, out);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
+  const herr_t rc = transfer_box(dataset_, start, count, [&](hid_t mspace, hid_t fspace) {
+    return H5Dread(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, out);
+  });
   if (rc < 0) throw IoError("hdf5 file '" + path_ + "': reading dataset '" + h5path_ + "' failed");
 }
 
@@ -159,7 +161,7 @@ H5Writer::H5Writer(const std::string& path, const std::string& h5path, DType dty
     H5Ldelete(file_, h5path_.c_str(), H5P_DEFAULT);
   }
   mem_type_ = hdf5::file_type(dtype).release();
-  const auto d = to_hsize(shape);
+  const auto d = dims(shape);
   hid_t space = shape.empty() ? H5Screate(H5S_SCALAR)
                               : H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -184,14 +186,9 @@ H5Writer::~H5Writer() {
 
 void H5Writer::write(const Shape& start, const Shape& count, const std::byte* data) {
   const auto guard = hdf5::lock();
-  hid_t fspace = H5Dget_space(dataset_);
-  select_box(fspace, start, count);
-  const auto c = to_hsize(count);
-  hid_t mspace = count.empty() ? H5Screate(H5S_SCALAR)
-                               : H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr);
-  const herr_t rc = H5Dwrite(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, data);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
+  const herr_t rc = transfer_box(dataset_, start, count, [&](hid_t mspace, hid_t fspace) {
+    return H5Dwrite(dataset_, mem_type_, mspace, fspace, H5P_DEFAULT, data);
+  });
   if (rc < 0) throw IoError("hdf5 file '" + path_ + "': writing dataset '" + h5path_ + "' failed");
 }
 
