@@ -117,20 +117,17 @@ class ChunkStore {
   virtual std::vector<bool> get_many_into(std::span<const ChunkIndex> indices,
                                           std::span<const std::span<std::byte>> out);
 
-  // Bytes [offset, offset + length) of the chunk, or nullptr if it is absent.
-  // Backends that can read a byte range (ceph, s3, hdf5) override this.
-  virtual ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length);
-
   // Whether get_ranges_many() fetches only the requested bytes from the store,
-  // so reading part of a chunk costs less than reading all of it (ceph). The
-  // core reads partial chunks through it only when this is true.
+  // so reading part of a chunk costs less than reading all of it (ceph, s3,
+  // hdf5). The core reads partial chunks through it only when this is true.
   virtual bool reads_ranges() const { return false; }
 
-  // Batched partial reads: out[i] = the bytes of ranges[i] of chunk
-  // indices[i], concatenated in order, or nullptr if that chunk is absent.
-  // Throws IoError if the stored payload has the wrong size. Backends that
-  // can fetch several ranges per request override this to keep all chunks in
-  // flight at once; the default reads whole chunks and copies the ranges.
+  // The one partial-read entry point, batched: out[i] = the bytes of
+  // ranges[i] of chunk indices[i], concatenated in order, or nullptr if that
+  // chunk is absent. Throws InvalidArgument for a range outside the chunk and
+  // IoError if the stored payload has the wrong size. Stores that read ranges
+  // override this and keep all chunks of the batch in flight at once; the
+  // default reads whole chunks and copies the ranges.
   virtual void get_ranges_many(std::span<const ChunkIndex> indices,
                                std::span<const std::vector<ByteRange>> ranges,
                                std::span<ChunkData> out);

@@ -167,27 +167,10 @@ std::vector<std::int64_t> broadcast_strides(const DatasetState& st, const Normal
   return out;
 }
 
-// If the sub-box of a chunk is one contiguous byte range (positive unit
-// steps), returns its length; 0 otherwise.
-std::size_t contiguous_range(const DatasetState& st, const ChunkTask& t,
-                             const std::vector<std::int64_t>& steps) {
-  const auto& cs = st.meta.chunk_size;
-  const std::size_t nd = cs.size();
-  std::size_t j = 0;
-  while (j < nd && t.count()[j] == 1) ++j;
-  if (j == nd) return st.meta.dtype.itemsize();
-  if (steps[j] != 1) return 0;
-  for (std::size_t d = j + 1; d < nd; ++d)
-    if (t.count()[d] != cs[d] || steps[d] != 1) return 0;
-  std::size_t n = st.meta.dtype.itemsize();
-  for (std::size_t d = j; d < nd; ++d) n *= static_cast<std::size_t>(t.count()[d]);
-  return n;
-}
-
 // Copies the chunk sub-box of task `t` from `chunk` (nullptr = fill value)
 // into the user box at `dst` with `dst_strides`.
 void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<std::int64_t>& steps,
-                const std::byte* chunk, bool is_range, std::byte* dst,
+                const std::byte* chunk, std::byte* dst,
                 const std::vector<std::int64_t>& dst_strides) {
   const std::size_t nd = t.ndim();
   std::int64_t src_strides[16];
@@ -200,7 +183,7 @@ void gather_one(const DatasetState& st, const ChunkTask& t, const std::vector<st
   const std::byte* src;
   if (chunk) {
     for (std::size_t d = 0; d < nd; ++d) ss[d] = st.chunk_strides[d] * steps[d];
-    src = is_range ? chunk : chunk + offset_of(t.in_chunk_start(), st.chunk_strides);
+    src = chunk + offset_of(t.in_chunk_start(), st.chunk_strides);
   } else {
     std::fill(ss, ss + nd, 0);
     src = st.fill;
@@ -425,7 +408,7 @@ void gather_in_place(const DatasetState& st, const std::vector<BoxTask>& tasks) 
   const std::vector<bool> found = st.store->get_many_into(idx, out);
   for (std::size_t k = 0; k < tasks.size(); ++k)
     if (!found[k])
-      gather_one(st, tasks[k].task, tasks[k].box->plan.steps(), nullptr, false, tasks[k].box->dst,
+      gather_one(st, tasks[k].task, tasks[k].box->plan.steps(), nullptr, tasks[k].box->dst,
                  tasks[k].box->dst_strides);
 }
 
@@ -485,7 +468,7 @@ void gather_ranged(const DatasetState& st, const BoxTasks& all) {
       if (!sets[k] || !data[k]) {
         check_payload(st, idx[k], data[k]);
         for (const auto& [box, t] : fetched[k])
-          gather_one(st, t, box->plan.steps(), data[k] ? data[k]->data() : nullptr, false,
+          gather_one(st, t, box->plan.steps(), data[k] ? data[k]->data() : nullptr,
                      box->dst, box->dst_strides);
         continue;
       }
@@ -499,12 +482,11 @@ void gather_ranged(const DatasetState& st, const BoxTasks& all) {
   }, chunk_nbytes);
 }
 
-// Reads every box: each chunk the boxes touch is fetched once (a sub-range
-// that one box reads contiguously on its own), the chunks in shared batches.
+// Reads every box: each chunk the boxes touch is fetched once, the chunks in
+// shared batches (only the planes the boxes need where the store reads ranges).
 void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
   const BoxTasks all(boxes, st.grid);
   if (st.store->reads_ranges()) return gather_ranged(st, all);
-  const std::size_t half_chunk = st.meta.chunk_nbytes() / 2;
   for_each_batch(*st.engine, all.chunks(), false, [&](std::int64_t first, std::int64_t last) {
     const auto n = static_cast<std::size_t>(last - first);
     std::vector<std::vector<BoxTask>> whole(n);
@@ -516,22 +498,8 @@ void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
     for (std::size_t k = 0; k < n; ++k) {
       all.visit(first + static_cast<std::int64_t>(k), [&](const BoxRead& box, ChunkTask t) {
         const auto& steps = box.plan.steps();
-        if (reads_in_place(st, t, steps, box.dst_strides)) {
-          in_place.push_back({&box, std::move(t)});
-          return;
-        }
-        const std::size_t range = contiguous_range(st, t, steps);
-        if (range > 0 && range <= half_chunk) {
-          ChunkData part = st.store->get_range(
-              t.index, static_cast<std::size_t>(offset_of(t.in_chunk_start(), st.chunk_strides)),
-              range);
-          if (part && part->size() != range)
-            throw IoError(st.describe() + ": short range read of chunk " +
-                          codec::join_index(t.index, '.'));
-          gather_one(st, t, steps, part ? part->data() : nullptr, true, box.dst, box.dst_strides);
-        } else {
-          whole[k].push_back({&box, std::move(t)});
-        }
+        if (reads_in_place(st, t, steps, box.dst_strides)) in_place.push_back({&box, std::move(t)});
+        else whole[k].push_back({&box, std::move(t)});
       });
       if (whole[k].empty()) continue;
       whole_idx.push_back(whole[k].front().task.index);
@@ -544,7 +512,7 @@ void gather(const DatasetState& st, std::span<const BoxRead> boxes) {
     for (std::size_t j = 0; j < whole_idx.size(); ++j) {
       check_payload(st, whole_idx[j], data[j]);
       for (const auto& [box, t] : whole[whole_group[j]])
-        gather_one(st, t, box->plan.steps(), data[j] ? data[j]->data() : nullptr, false, box->dst,
+        gather_one(st, t, box->plan.steps(), data[j] ? data[j]->data() : nullptr, box->dst,
                    box->dst_strides);
     }
   }, st.meta.chunk_nbytes());
@@ -1064,7 +1032,7 @@ NdArray DataChunk::read(const Selection& selection) const {
   ChunkData data = st.store->get(index_);
   check_payload(st, index_, data);
   const ChunkPlan plan(norm, st.meta.chunk_size, st.meta.chunk_size);
-  gather_one(st, plan.task(0), plan.steps(), data ? data->data() : nullptr, false, out.bytes(),
+  gather_one(st, plan.task(0), plan.steps(), data ? data->data() : nullptr, out.bytes(),
              box_strides(st, norm, out.shape(), {}));
   return out;
 }

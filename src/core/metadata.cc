@@ -162,17 +162,6 @@ void ChunkStore::put_many(std::span<const ChunkIndex> indices, std::span<const C
   for (std::size_t i = 0; i < indices.size(); ++i) put(indices[i], data[i]);
 }
 
-ChunkData ChunkStore::get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) {
-  ChunkData whole = get(index);
-  if (!whole) return nullptr;
-  if (offset + length > whole->size())
-    throw IoError("chunk range " + std::to_string(offset) + "+" + std::to_string(length) +
-                  " beyond a payload of " + std::to_string(whole->size()) + " bytes");
-  auto part = Buffer::allocate(length);
-  std::memcpy(part->data(), whole->data() + offset, length);
-  return part;
-}
-
 void ChunkStore::get_ranges_many(std::span<const ChunkIndex> indices,
                                  std::span<const std::vector<ByteRange>> ranges,
                                  std::span<ChunkData> out) {

@@ -67,10 +67,6 @@ class CountingBackend::Store : public ChunkStore {
     for (const auto& index : indices) count(index, &ChunkOpCounts::put);
     inner_->put_many(indices, data);
   }
-  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    count(index, &ChunkOpCounts::get_range);
-    return inner_->get_range(index, offset, length);
-  }
   bool reads_ranges() const override { return inner_->reads_ranges(); }
   void get_ranges_many(std::span<const ChunkIndex> indices,
                        std::span<const std::vector<ByteRange>> ranges,

@@ -16,7 +16,7 @@
 namespace dosna::testing {
 
 // Operations on one chunk. `get` counts get() and get_many() entries,
-// `get_range` counts get_range() and get_ranges_many() entries, `update`
+// `get_range` counts get_ranges_many() entries, `update`
 // counts update() calls (each one reads the chunk).
 struct ChunkOpCounts {
   std::int64_t get = 0;

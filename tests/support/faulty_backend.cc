@@ -74,10 +74,6 @@ class FaultyChunkStore : public ChunkStore {
     return inner_->remove(index);
   }
   std::vector<ChunkIndex> list() override { return inner_->list(); }
-  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    shared_->enter(FaultOp::kGet, "get of " + chunk_text(dataset_, index));
-    return inner_->get_range(index, offset, length);
-  }
   // get_many/put_many/update keep the base versions, which call the
   // overrides above once per chunk, so every chunk access is counted.
 

@@ -106,4 +106,12 @@ std::vector<std::tuple<std::string, std::string>> backend_engine_matrix() {
   return out;
 }
 
+ChunkData read_range(ChunkStore& store, const ChunkIndex& index, std::size_t offset,
+                     std::size_t length) {
+  const std::vector<ByteRange> ranges{ByteRange{offset, length}};
+  ChunkData out;
+  store.get_ranges_many(std::span(&index, 1), std::span(&ranges, 1), std::span(&out, 1));
+  return out;
+}
+
 }  // namespace dosna::testing

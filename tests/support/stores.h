@@ -42,4 +42,9 @@ bool services_required();
 // A dataset name unique within this process run ("t<pid>-<counter>-<hint>").
 std::string unique_name(const std::string& hint);
 
+// Bytes [offset, offset + length) of chunk `index` through the one partial-read
+// entry point, ChunkStore::get_ranges_many; nullptr if the chunk is absent.
+ChunkData read_range(ChunkStore& store, const ChunkIndex& index, std::size_t offset,
+                     std::size_t length);
+
 }  // namespace dosna::testing

@@ -182,11 +182,11 @@ TEST_P(BackendConformance, BatchedRangedAndUpdate) {
   EXPECT_TRUE(same(got[2], data[0]));
   EXPECT_TRUE(same(got[3], data[1]));
 
-  const ChunkData part = store->get_range({1, 2, 0}, 10, 17);
+  const ChunkData part = testing::read_range(*store, {1, 2, 0}, 10, 17);
   ASSERT_TRUE(part);
   ASSERT_EQ(part->size(), 17u);
   EXPECT_EQ(std::memcmp(part->data(), data[1]->data() + 10, 17), 0);
-  EXPECT_EQ(store->get_range({0, 1, 0}, 0, 4), nullptr);
+  EXPECT_EQ(testing::read_range(*store, {0, 1, 0}, 0, 4), nullptr);
 
   bool saw_absent = false;
   store->update({2, 0, 0}, [&](const ChunkData& current) -> ChunkData {

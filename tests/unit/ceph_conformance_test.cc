@@ -13,6 +13,7 @@
 #include "ceph_test_util.h"
 #include "dosna/backend.h"
 #include "dosna/errors.h"
+#include "support/stores.h"
 
 namespace dosna::testing {
 namespace {
@@ -282,13 +283,13 @@ TEST_F(CephConformance, RangedRead) {
   const auto meta = small_meta();
   const std::string name = make(meta);
   auto chunks = backend_->chunks(name, meta);
-  EXPECT_EQ(chunks->get_range({2, 2}, 4, 8), nullptr);
+  EXPECT_EQ(testing::read_range(*chunks, {2, 2}, 4, 8), nullptr);
   const std::string payload = random_bytes(24, 4);
   chunks->put({2, 2}, bytes_of(payload));
-  EXPECT_EQ(text_of(chunks->get_range({2, 2}, 4, 8)), payload.substr(4, 8));
-  EXPECT_EQ(text_of(chunks->get_range({2, 2}, 0, 24)), payload);
-  EXPECT_EQ(text_of(chunks->get_range({2, 2}, 24, 0)), "");
-  EXPECT_THROW(chunks->get_range({2, 2}, 20, 8), InvalidArgument);
+  EXPECT_EQ(text_of(testing::read_range(*chunks, {2, 2}, 4, 8)), payload.substr(4, 8));
+  EXPECT_EQ(text_of(testing::read_range(*chunks, {2, 2}, 0, 24)), payload);
+  EXPECT_EQ(text_of(testing::read_range(*chunks, {2, 2}, 24, 0)), "");
+  EXPECT_THROW(testing::read_range(*chunks, {2, 2}, 20, 8), InvalidArgument);
 }
 
 TEST_F(CephConformance, WrongSizedPayloadIsIoError) {

@@ -92,7 +92,7 @@ TEST_F(Hdf5Interop, LibraryReadsWhatTheOriginalWrote) {
     std::ofstream out(root_ / "io" / (s.name + ".out"), std::ios::binary);
     out.write(reinterpret_cast<const char*>(all.bytes()), static_cast<std::streamsize>(all.nbytes()));
     out.close();
-    // A small read (the get_range path) agrees with the full read.
+    // A small read (a ranged read) agrees with the full read.
     Selection first_row = Selection::parse("0");
     NdArray row = ds.read(first_row);
     ASSERT_EQ(row.nbytes() * static_cast<std::size_t>(s.shape[0]), all.nbytes());

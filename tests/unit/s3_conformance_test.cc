@@ -14,6 +14,7 @@
 #include "dosna/errors.h"
 #include "dosna/registry.h"
 #include "s3_test_util.h"
+#include "support/stores.h"
 
 namespace dosna::testing {
 namespace {
@@ -149,16 +150,16 @@ TEST_F(S3Conformance, ByteRanges) {
   const std::string name = create("range", m);
   auto chunks = backend_->chunks(name, m);
   const ChunkData payload = make_payload(m.chunk_nbytes(), 7);
-  EXPECT_EQ(chunks->get_range({0, 0, 0}, 8, 16), nullptr);
+  EXPECT_EQ(testing::read_range(*chunks, {0, 0, 0}, 8, 16), nullptr);
   chunks->put({0, 0, 0}, payload);
-  auto part = chunks->get_range({0, 0, 0}, 100, 333);
+  auto part = testing::read_range(*chunks, {0, 0, 0}, 100, 333);
   ASSERT_TRUE(part);
   ASSERT_EQ(part->size(), 333u);
   EXPECT_EQ(std::memcmp(part->data(), payload->data() + 100, 333), 0);
-  auto tail = chunks->get_range({0, 0, 0}, m.chunk_nbytes() - 8, 8);
+  auto tail = testing::read_range(*chunks, {0, 0, 0}, m.chunk_nbytes() - 8, 8);
   ASSERT_TRUE(tail);
   EXPECT_EQ(std::memcmp(tail->data(), payload->data() + m.chunk_nbytes() - 8, 8), 0);
-  EXPECT_THROW(chunks->get_range({0, 0, 0}, m.chunk_nbytes() - 8, 9), InvalidArgument);
+  EXPECT_THROW(testing::read_range(*chunks, {0, 0, 0}, m.chunk_nbytes() - 8, 9), InvalidArgument);
 }
 
 TEST_F(S3Conformance, WrongSizedObjectIsAnIoError) {

@@ -164,15 +164,6 @@ class CephChunkStore final : public ChunkStore {
                   EBUSY);
   }
 
-  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    check_range(offset, length);
-    Session s(*cluster_);
-    const std::string oid = object_name(index);
-    ReadOp op;
-    op.submit(s.io(), oid, {ByteRange{offset, length}});
-    return op.finish(oid, chunk_nbytes_);
-  }
-
  private:
   std::string object_name(const ChunkIndex& index) const {
     if (index.size() != ndim_)

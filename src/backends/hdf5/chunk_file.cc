@@ -185,13 +185,6 @@ bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
   return true;
 }
 
-ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
-                           const DatasetMeta& meta, std::string_view dataset, std::size_t offset,
-                           std::size_t length) {
-  const ByteRange range{offset, length};
-  return read_chunk_ranges(path, layout, meta, dataset, std::span(&range, 1));
-}
-
 ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout,
                             const DatasetMeta& meta, std::string_view dataset,
                             std::span<const ByteRange> ranges) {

@@ -26,7 +26,7 @@
 //   else, such as files written by h5py (late allocation, chunked or
 //   compressed layouts, another library version), is read through the HDF5
 //   API, which is correct for every layout, only slower.
-// * get_range / get_ranges_many on a file that matches the template read
+// * get_ranges_many on a file that matches the template reads
 //   just the requested bytes of the payload (reads_ranges() is true).
 #pragma once
 
@@ -91,11 +91,6 @@ ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
 bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
                           const DatasetMeta& meta, std::string_view dataset,
                           std::span<std::byte> out);
-
-// Bytes [offset, offset + length) of the payload, or nullptr if absent.
-ChunkData read_chunk_range(const std::string& path, const ChunkTemplate& layout,
-                           const DatasetMeta& meta, std::string_view dataset, std::size_t offset,
-                           std::size_t length);
 
 // The bytes of `ranges` of the payload, concatenated in order, or nullptr if
 // absent: one open and a few preadv() calls for a file that matches the

@@ -214,11 +214,6 @@ class Hdf5ChunkStore final : public ChunkStore {
     return found;
   }
 
-  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    shared_->require_connected();
-    return hdf5::read_chunk_range(path(index), layout_->file, meta_, dataset_, offset, length);
-  }
-
   // Partial reads cost only the bytes read (plus one open), so the core may
   // read partly covered chunks as ranges.
   bool reads_ranges() const override { return true; }

@@ -168,31 +168,48 @@ class S3ChunkStore final : public ChunkStore {
     }
   }
 
-  ChunkData get_range(const ChunkIndex& index, std::size_t offset, std::size_t length) override {
-    if (offset > nbytes_ || length > nbytes_ - offset) {
-      throw InvalidArgument(where_dataset() + ": byte range [" + std::to_string(offset) + ", " +
-                            std::to_string(offset + length) + ") outside the chunk of " +
-                            std::to_string(nbytes_) + " bytes");
-    }
-    if (length == 0) return has(index) ? Buffer::allocate(0) : nullptr;
-    if (offset == 0 && length == nbytes_) return get(index);
-    HttpResponse r = state_->live()->run(HttpRequest{.method = "GET",
-                                                     .path = object_path(bucket_, key_of(index)),
-                                                     .expect_bytes = length,
-                                                     .ranged = true,
-                                                     .range_offset = offset});
-    if (r.status == 206 || r.status == 200) {
-      // Check the object's size too: a short object is corrupt, not a range.
-      const auto it = r.headers.find("content-range");
-      if (r.status == 206 && it != r.headers.end()) {
-        const auto slash = it->second.rfind('/');
-        if (slash != std::string::npos && it->second.substr(slash + 1) != std::to_string(nbytes_)) {
-          throw IoError(where_dataset() + ": chunk " + key_of(index) + " holds " +
-                        it->second.substr(slash + 1) + " bytes, expected " + std::to_string(nbytes_));
+  // A partial read of a chunk is one Range GET spanning the ranges asked of
+  // it (S3 serves one range per request), the chunks of a batch in flight
+  // together; the requested ranges are then cut out of each span.
+  bool reads_ranges() const override { return true; }
+
+  void get_ranges_many(std::span<const ChunkIndex> indices,
+                       std::span<const std::vector<ByteRange>> ranges,
+                       std::span<ChunkData> out) override {
+    std::vector<ByteRange> spans(indices.size());
+    std::vector<HttpRequest> requests;
+    requests.reserve(indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      std::size_t lo = nbytes_, hi = 0;
+      for (const auto& r : ranges[i]) {
+        if (r.offset > nbytes_ || r.length > nbytes_ - r.offset) {
+          throw InvalidArgument(where_dataset() + ": byte range [" + std::to_string(r.offset) +
+                                ", " + std::to_string(r.offset + r.length) +
+                                ") outside the chunk of " + std::to_string(nbytes_) + " bytes");
         }
+        if (r.length == 0) continue;
+        lo = std::min(lo, r.offset);
+        hi = std::max(hi, r.offset + r.length);
+      }
+      if (hi <= lo) lo = hi = 0;
+      spans[i] = ByteRange{lo, hi - lo};
+      const std::string path = object_path(bucket_, key_of(indices[i]));
+      if (spans[i].length == 0) {  // no bytes wanted: only whether it exists
+        requests.push_back(HttpRequest{.method = "HEAD", .path = path});
+      } else {
+        requests.push_back(HttpRequest{.method = "GET",
+                                       .path = path,
+                                       .expect_bytes = spans[i].length,
+                                       .ranged = spans[i].length != nbytes_,
+                                       .range_offset = lo});
       }
     }
-    return take_chunk(r, index, length, "GET (range) ");
+    auto responses = state_->live()->run(std::move(requests));
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      check_object_size(responses[i], indices[i]);
+      ChunkData span = take_chunk(responses[i], indices[i], spans[i].length, "GET (range) ");
+      out[i] = span ? cut_ranges(std::move(span), spans[i].offset, ranges[i]) : nullptr;
+    }
   }
 
   // A conditional write: PUT with If-Match: <ETag read> (If-None-Match: *
@@ -287,6 +304,34 @@ class S3ChunkStore final : public ChunkStore {
   }
   std::string what(const std::string& op) const {
     return "dataset '" + dataset_ + "' (bucket '" + bucket_ + "'): " + op;
+  }
+
+  // A ranged GET's Content-Range names the object's size: a short object is
+  // corrupt, not a range.
+  void check_object_size(const HttpResponse& r, const ChunkIndex& index) const {
+    const auto it = r.headers.find("content-range");
+    if (r.status != 206 || it == r.headers.end()) return;
+    const auto slash = it->second.rfind('/');
+    if (slash != std::string::npos && it->second.substr(slash + 1) != std::to_string(nbytes_)) {
+      throw IoError(where_dataset() + ": chunk " + key_of(index) + " holds " +
+                    it->second.substr(slash + 1) + " bytes, expected " + std::to_string(nbytes_));
+    }
+  }
+
+  // The bytes of `ranges` (chunk offsets), concatenated, out of `span`, which
+  // holds the chunk's bytes from `span_offset` on.
+  static ChunkData cut_ranges(ChunkData span, std::size_t span_offset,
+                              const std::vector<ByteRange>& ranges) {
+    if (ranges.size() == 1 && ranges[0].length == span->size()) return span;
+    std::size_t total = 0;
+    for (const auto& r : ranges) total += r.length;
+    auto part = Buffer::allocate(total);
+    std::size_t pos = 0;
+    for (const auto& r : ranges) {
+      if (r.length) std::memcpy(part->data() + pos, span->data() + (r.offset - span_offset), r.length);
+      pos += r.length;
+    }
+    return part;
   }
 
   ChunkData take_chunk(HttpResponse& r, const ChunkIndex& index, std::size_t expected,
