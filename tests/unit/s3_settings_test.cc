@@ -133,10 +133,9 @@ TEST_F(S3Resolve, BadOptions) {
   EXPECT_THROW(resolve_settings("lbl", {{"max_retries", "-1"}}), InvalidArgument);
   EXPECT_THROW(resolve_settings("lbl", {{"timeout", "0"}}), InvalidArgument);
   EXPECT_THROW(resolve_settings("lbl", {{"deadline", "0"}}), InvalidArgument);
-  auto s = resolve_settings("lbl", {{"max_in_flight", "3"}, {"max_retries", "0"}, {"buffer_pool_mb", "0"}});
+  auto s = resolve_settings("lbl", {{"max_in_flight", "3"}, {"max_retries", "0"}});
   EXPECT_EQ(s.max_in_flight, 3);
   EXPECT_EQ(s.max_retries, 0);
-  EXPECT_EQ(s.buffer_pool_bytes, 0u);
 }
 
 TEST_F(S3Resolve, DeadlineDefaultsBoundEveryRequest) {

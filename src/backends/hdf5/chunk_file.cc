@@ -63,42 +63,17 @@ void read_with_library_into(const Fd& fd, const std::string& path, const Dataset
     check(H5Dread(data.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out), context);
 }
 
-// The same into a buffer of its own (from `pool` when given).
+// The same into a buffer of its own.
 ChunkData read_with_library(const Fd& fd, const std::string& path, const DatasetMeta& meta,
-                            std::string_view dataset, BufferPool* pool) {
-  auto buffer = pool ? pool->take() : Buffer::allocate(meta.chunk_nbytes());
+                            std::string_view dataset) {
+  auto buffer = Buffer::allocate(meta.chunk_nbytes());
   read_with_library_into(fd, path, meta, dataset, buffer->data());
-  return pool ? pool->share(std::move(buffer)) : buffer;
+  return buffer;
 }
 
 std::atomic<unsigned long> temp_counter{0};
 
 }  // namespace
-
-std::shared_ptr<Buffer> BufferPool::take() {
-  {
-    std::lock_guard<std::mutex> guard(mutex_);
-    if (!free_.empty()) {
-      auto buffer = std::move(free_.back());
-      free_.pop_back();
-      return buffer;
-    }
-  }
-  return Buffer::allocate(size_);
-}
-
-ChunkData BufferPool::share(std::shared_ptr<Buffer> buffer) {
-  Buffer* raw = buffer.get();
-  std::weak_ptr<BufferPool> home = weak_from_this();
-  return ChunkData(raw, [home, keep = std::move(buffer)](const Buffer*) mutable {
-    if (auto pool = home.lock()) pool->recycle(std::move(keep));
-  });
-}
-
-void BufferPool::recycle(std::shared_ptr<Buffer> buffer) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  if (free_.size() < max_free_) free_.push_back(std::move(buffer));
-}
 
 ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dataset) {
   static std::atomic<unsigned long> serial{0};
@@ -162,14 +137,12 @@ bool read_templated(int fd, const ChunkTemplate& layout, std::byte* payload,
 }
 
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
-                          const DatasetMeta& meta, std::string_view dataset, BufferPool& pool) {
+                          const DatasetMeta& meta, std::string_view dataset) {
   Fd fd = open_chunk(path, dataset);
   if (!fd.valid()) return nullptr;
-  auto buffer = pool.take();
-  if (read_templated(fd.get(), layout, buffer->data(), dataset, path))
-    return pool.share(std::move(buffer));
-  pool.recycle(std::move(buffer));
-  return read_with_library(fd, path, meta, dataset, &pool);
+  auto buffer = Buffer::allocate(layout.payload);
+  if (read_templated(fd.get(), layout, buffer->data(), dataset, path)) return buffer;
+  return read_with_library(fd, path, meta, dataset);
 }
 
 bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,
@@ -255,7 +228,7 @@ ChunkData read_chunk_ranges(const std::string& path, const ChunkTemplate& layout
   }
   if (ok) return buffer;
 
-  ChunkData whole = read_with_library(fd, path, meta, dataset, nullptr);
+  ChunkData whole = read_with_library(fd, path, meta, dataset);
   if (!whole) return nullptr;
   dst = buffer->data();
   for (const auto& r : ranges) {

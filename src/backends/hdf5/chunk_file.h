@@ -50,32 +50,6 @@ struct ChunkTemplate {
   std::size_t file_size() const { return head.size() + payload + tail.size(); }
 };
 
-// Recycles chunk-sized buffers. A chunk read fills a buffer the page cache
-// copies into; a fresh allocation of that size is mmap()ed, page-faulted in
-// and unmapped again on release, which costs about as much as the copy
-// itself. Buffers handed out return here when the last reference to them is
-// dropped (up to a bounded number), so steady-state reads touch memory that
-// is already mapped. Thread-safe.
-class BufferPool : public std::enable_shared_from_this<BufferPool> {
- public:
-  // Buffers of `size` bytes; keeps at most `max_free` idle ones.
-  BufferPool(std::size_t size, std::size_t max_free) : size_(size), max_free_(max_free) {}
-  // A writable buffer of size() bytes (recycled or new) ...
-  std::shared_ptr<Buffer> take();
-  // ... and the read-only handle to give out, which recycles it on release.
-  ChunkData share(std::shared_ptr<Buffer> buffer);
-  // Returns a buffer from take() that was not shared.
-  void recycle(std::shared_ptr<Buffer> buffer);
-  std::size_t size() const { return size_; }
-
- private:
-
-  std::size_t size_;
-  std::size_t max_free_;
-  std::mutex mutex_;
-  std::vector<std::shared_ptr<Buffer>> free_;
-};
-
 // Builds the template with the HDF5 library (in memory, under its lock).
 // Throws IoError naming `dataset`.
 ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dataset);
@@ -83,9 +57,8 @@ ChunkTemplate build_chunk_template(const DatasetMeta& meta, std::string_view dat
 // The chunk file's payload, or nullptr if `path` does not exist. Throws
 // IoError naming `dataset` and the path if the file cannot be read or its
 // /data does not have the chunk's shape.
-// The payload buffer comes from `pool`.
 ChunkData read_chunk_file(const std::string& path, const ChunkTemplate& layout,
-                          const DatasetMeta& meta, std::string_view dataset, BufferPool& pool);
+                          const DatasetMeta& meta, std::string_view dataset);
 
 // The same into `out` (the payload's size): false if `path` does not exist.
 bool read_chunk_file_into(const std::string& path, const ChunkTemplate& layout,

@@ -186,7 +186,6 @@ struct Shared {
 // What chunk I/O of datasets with one (dtype, chunk_size, fill value) needs.
 struct Layout {
   hdf5::ChunkTemplate file;
-  std::shared_ptr<hdf5::BufferPool> pool;
 };
 
 class Hdf5ChunkStore final : public ChunkStore {
@@ -202,7 +201,7 @@ class Hdf5ChunkStore final : public ChunkStore {
 
   ChunkData get(const ChunkIndex& index) override {
     shared_->require_connected();
-    return hdf5::read_chunk_file(path(index), layout_->file, meta_, dataset_, *layout_->pool);
+    return hdf5::read_chunk_file(path(index), layout_->file, meta_, dataset_);
   }
 
   std::vector<bool> get_many_into(std::span<const ChunkIndex> indices,
@@ -682,11 +681,6 @@ class Hdf5Backend final : public Backend {
     }
     auto layout = std::make_shared<Layout>();
     layout->file = hdf5::build_chunk_template(meta, dataset);
-    // Enough idle buffers for a few batches of the core in flight, bounded
-    // to about 64 MiB per layout.
-    const std::size_t nbytes = std::max<std::size_t>(meta.chunk_nbytes(), 1);
-    const std::size_t keep = std::clamp<std::size_t>((std::size_t{64} << 20) / nbytes, 2, 64);
-    layout->pool = std::make_shared<hdf5::BufferPool>(meta.chunk_nbytes(), keep);
     std::lock_guard<std::mutex> guard(mutex_);
     if (layouts_.size() >= 64) layouts_.clear();
     return layouts_.emplace(key, std::move(layout)).first->second;

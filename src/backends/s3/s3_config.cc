@@ -165,13 +165,7 @@ S3Settings resolve_settings(const std::string& name, const Options& options) {
   s.connect_timeout_seconds = positive(reader, "connect_timeout", s.connect_timeout_seconds);
   s.timeout_seconds = positive(reader, "timeout", s.deadline_seconds);
   s.stall_seconds = positive(reader, "stall_timeout", s.stall_seconds);
-  const long long pool_mb = reader.take_int("buffer_pool_mb", 128);
   reader.finish();
-  if (pool_mb < 0 || pool_mb > (1 << 20)) {
-    throw InvalidArgument("s3 backend: buffer_pool_mb must be in 0..1048576, got " +
-                          std::to_string(pool_mb));
-  }
-  s.buffer_pool_bytes = static_cast<std::size_t>(pool_mb) << 20;
   if (s.max_in_flight < 1 || s.max_in_flight > 1024) {
     throw InvalidArgument("s3 backend: max_in_flight must be in 1..1024, got " +
                           std::to_string(s.max_in_flight));

@@ -33,12 +33,11 @@ struct S3Settings {
   double connect_timeout_seconds = 5.0;
   double timeout_seconds = 60.0;  // one attempt (option `timeout`; default: the deadline)
   double stall_seconds = 20.0;    // abort an attempt that moves no byte for this long
-  std::size_t buffer_pool_bytes = std::size_t{128} << 20;  // idle receive buffers kept
 };
 
 // Parses `options` (name, endpoint_url, verify, profile_name, region and the
 // transport knobs max_in_flight, max_retries, retry_base, retry_cap, deadline,
-// connect_timeout, timeout, stall_timeout, buffer_pool_mb) and resolves what is left from the
+// connect_timeout, timeout, stall_timeout) and resolves what is left from the
 // environment and the AWS shared files:
 //  - credentials: an explicit profile_name -> that profile of
 //    AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) or AWS_CONFIG_FILE

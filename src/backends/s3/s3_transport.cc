@@ -34,52 +34,6 @@ void global_init() {
   });
 }
 
-// Recycles received-chunk buffers: a fresh 1 MiB malloc is a fresh mmap,
-// and faulting its pages in costs more CPU than receiving the bytes. A buffer
-// handed to the core comes back here when the core drops its last reference.
-class BufferPool : public std::enable_shared_from_this<BufferPool> {
- public:
-  explicit BufferPool(std::size_t max_idle_bytes) : max_idle_bytes_(max_idle_bytes) {}
-
-  std::shared_ptr<Buffer> take(std::size_t size) {
-    std::shared_ptr<Buffer> raw;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = idle_.find(size);
-      if (it != idle_.end() && !it->second.empty()) {
-        raw = std::move(it->second.back());
-        it->second.pop_back();
-        idle_bytes_ -= size;
-      }
-    }
-    if (!raw) raw = Buffer::allocate(size);
-    Buffer* p = raw.get();
-    return std::shared_ptr<Buffer>(p, Return{weak_from_this(), std::move(raw)});
-  }
-
- private:
-  struct Return {
-    std::weak_ptr<BufferPool> pool;
-    std::shared_ptr<Buffer> raw;
-    void operator()(Buffer*) {
-      if (auto p = pool.lock()) p->give_back(std::move(raw));
-      raw.reset();
-    }
-  };
-
-  void give_back(std::shared_ptr<Buffer> raw) {
-    std::lock_guard lock(mutex_);
-    if (idle_bytes_ + raw->size() > max_idle_bytes_) return;
-    idle_bytes_ += raw->size();
-    idle_[raw->size()].push_back(std::move(raw));
-  }
-
-  std::mutex mutex_;
-  std::size_t max_idle_bytes_;
-  std::size_t idle_bytes_ = 0;
-  std::map<std::size_t, std::vector<std::shared_ptr<Buffer>>> idle_;
-};
-
 // One completion barrier per run() call.
 struct Batch {
   std::mutex mutex;
@@ -89,7 +43,6 @@ struct Batch {
 
 struct Transfer {
   HttpRequest request;
-  BufferPool* pool = nullptr;
   HttpResponse response;
   Batch* batch = nullptr;
   CURL* easy = nullptr;
@@ -174,12 +127,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 std::shared_ptr<Buffer> body_buffer(Transfer* t) {
   const HttpResponse& r = t->response;
   const std::size_t want = t->request.expect_bytes;
-  if (r.declared_bytes < 0) return t->pool->take(want);
+  if (r.declared_bytes < 0) return Buffer::allocate(want);
   const auto declared = static_cast<unsigned long long>(r.declared_bytes);
   if (t->request.ranged && t->status_seen == 200) {
-    return declared >= t->request.range_offset + want ? t->pool->take(want) : nullptr;
+    return declared >= t->request.range_offset + want ? Buffer::allocate(want) : nullptr;
   }
-  return declared <= want ? t->pool->take(static_cast<std::size_t>(declared)) : nullptr;
+  return declared <= want ? Buffer::allocate(static_cast<std::size_t>(declared)) : nullptr;
 }
 
 std::size_t write_body(Transfer* t, char* data, std::size_t len) {
@@ -289,13 +242,11 @@ struct Transport::Impl {
   std::size_t active = 0;
   std::set<Transfer*> running;
   std::mt19937_64 rng{std::random_device{}()};
-  std::shared_ptr<BufferPool> pool;
   bool answered = false;  // some response arrived on this transport
 
   explicit Impl(const S3Settings& s)
       : settings(s),
-        sigv4("aws:amz:" + s.region + ":s3"),
-        pool(std::make_shared<BufferPool>(s.buffer_pool_bytes)) {
+        sigv4("aws:amz:" + s.region + ":s3") {
     global_init();
     multi = curl_multi_init();
     if (multi == nullptr) throw ConnectionError("s3 backend '" + s.label + "': curl_multi_init failed");
@@ -583,7 +534,6 @@ std::vector<HttpResponse> Transport::run(std::vector<HttpRequest> requests) {
   for (std::size_t i = 0; i < requests.size(); ++i) {
     transfers[i].request = std::move(requests[i]);
     transfers[i].batch = &batch;
-    transfers[i].pool = impl_->pool.get();
     ptrs.push_back(&transfers[i]);
   }
   if (!ptrs.empty()) {
