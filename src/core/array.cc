@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -35,7 +36,8 @@ constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 constexpr std::size_t kHugeArrayBytes = std::size_t{4} << 20;
 
 std::byte* allocate_elements(std::size_t bytes) {
-  if (bytes < kHugeArrayBytes) return static_cast<std::byte*>(std::malloc(std::max<std::size_t>(bytes, 1)));
+  if (bytes < kHugeArrayBytes)
+    return static_cast<std::byte*>(std::malloc(std::max<std::size_t>(bytes, 1)));
   const std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* p = std::aligned_alloc(kHugePageBytes, rounded);
   if (p) ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure changes nothing
